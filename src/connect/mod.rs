@@ -1,0 +1,9 @@
+//! HTTP to the webshops and accounting systems: their wire formats, nothing about jobs.
+
+pub mod http;
+pub mod source;
+pub mod shopify;
+pub mod woocommerce;
+
+pub use http::{ConnectError, System};
+pub use source::{OrderQuery, Page, Source, source_for};

@@ -1,0 +1,9 @@
+//! The business rules, pure: no I/O, no clock, no async.
+
+pub mod calendar;
+pub mod customer;
+pub mod money;
+pub mod order;
+pub mod plan;
+pub mod quote;
+pub mod runtime;

@@ -1,0 +1,3 @@
+//! Wires the connectors to the store and the domain: estimates now, import workers later.
+
+pub mod estimate;

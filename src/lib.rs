@@ -1,0 +1,8 @@
+//! importdesk: plan, price, run and triage imports of historical webshop orders into
+//! customers' accounting systems.
+
+pub mod config;
+pub mod connect;
+pub mod domain;
+pub mod engine;
+pub mod store;

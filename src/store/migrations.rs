@@ -1,0 +1,69 @@
+//! Versioned schema migrations, tracked in `PRAGMA user_version`.
+
+use rusqlite::Connection;
+use std::path::Path;
+
+use super::{Doing, Result, StoreError};
+
+/// Each entry upgrades the schema by one version. Never edit a landed entry: add one.
+const MIGRATIONS: &[&str] = &[
+    // 1: customers, integrations, usage ledger.
+    "CREATE TABLE customers (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        cvr TEXT,
+        email TEXT,
+        phone TEXT,
+        plan TEXT NOT NULL,
+        search_text TEXT NOT NULL,
+        created_at TEXT NOT NULL
+     );
+     CREATE INDEX customers_name ON customers(name COLLATE NOCASE);
+     CREATE INDEX customers_cvr ON customers(cvr);
+     CREATE INDEX customers_email ON customers(email COLLATE NOCASE);
+     CREATE TABLE integrations (
+        customer_id INTEGER PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+        webshop TEXT NOT NULL,
+        shop_url TEXT NOT NULL,
+        shop_domain TEXT NOT NULL,
+        shop_key TEXT NOT NULL,
+        shop_secret TEXT,
+        accounting TEXT NOT NULL,
+        accounting_url TEXT NOT NULL,
+        economic_app_secret TEXT,
+        economic_grant TEXT,
+        since TEXT NOT NULL,
+        timezone TEXT NOT NULL,
+        settings TEXT NOT NULL
+     );
+     CREATE INDEX integrations_domain ON integrations(shop_domain COLLATE NOCASE);
+     CREATE TABLE usage (
+        customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        month TEXT NOT NULL,
+        orders INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (customer_id, month)
+     ) WITHOUT ROWID;",
+];
+
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).doing("reading the schema version")?;
+    if found > known {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found, known });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .doing("starting a migration")?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).doing("reading the schema version")?;
+        if now >= version {
+            continue;
+        }
+        tx.execute_batch(sql).doing(&format!("migrating the schema to version {version}"))?;
+        tx.pragma_update(None, "user_version", version).doing("recording the schema version")?;
+        tx.commit().doing("committing a migration")?;
+    }
+    Ok(())
+}
