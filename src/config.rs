@@ -21,9 +21,7 @@ pub enum ConfigError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("the config file {path} is not valid: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error(
-        "the config file {path} can be read by other users (mode {mode:o}); run `chmod 600 {path}` first"
-    )]
+    #[error("the config file {path} can be read by other users (mode {mode:o}); run `chmod 600 {path}` first")]
     TooOpen { path: PathBuf, mode: u32 },
     #[error("the config file {path} names an unknown time zone '{zone}' (use e.g. Europe/Copenhagen)")]
     TimeZone { path: PathBuf, zone: String },
@@ -92,8 +90,8 @@ impl Config {
             Err(source) => return Err(ConfigError::Read { path: path.into(), source }),
         };
         check_private(path)?;
-        let config: Config = toml::from_str(&text)
-            .map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
+        let config: Config =
+            toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
         config.tz().map_err(|zone| ConfigError::TimeZone { path: path.into(), zone })?;
         Ok(config)
     }
@@ -150,11 +148,8 @@ mod tests {
     fn file_overrides_plans_and_is_refused_when_open() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
-        std::fs::write(
-            &path,
-            "[[plans]]\nname = \"Basic\"\nmonthly_quota = 250\nextra_order_price = \"4.50\"\n",
-        )
-        .unwrap();
+        std::fs::write(&path, "[[plans]]\nname = \"Basic\"\nmonthly_quota = 250\nextra_order_price = \"4.50\"\n")
+            .unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(err.contains("chmod 600"), "{err}");

@@ -5,4 +5,6 @@ pub mod config;
 pub mod connect;
 pub mod domain;
 pub mod engine;
+pub mod sim;
 pub mod store;
+pub mod tui;

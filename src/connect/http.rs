@@ -42,7 +42,9 @@ pub enum ConnectError {
     NotFound { system: System, host: String, what: String },
     #[error("{system} at {host} rejected the request ({status}{}): {message}", code.as_deref().map(|c| format!(", {c}")).unwrap_or_default())]
     Rejected { system: System, host: String, status: u16, code: Option<String>, message: String },
-    #[error("{system} at {host} answered {status} with {content} instead of JSON (a captcha or a maintenance page?): \"{snippet}\"")]
+    #[error(
+        "{system} at {host} answered {status} with {content} instead of JSON (a captcha or a maintenance page?): \"{snippet}\""
+    )]
     NotJson { system: System, host: String, status: u16, content: String, snippet: String },
     #[error("{system} at {host} sent data we cannot read: {detail}")]
     Malformed { system: System, host: String, detail: String },
@@ -132,7 +134,8 @@ pub fn transport_error(system: System, host: &str, err: &reqwest::Error) -> Conn
         "connection refused or no route".to_string()
     } else {
         // The error's Display includes the URL; name only its kind and causes.
-        let mut detail = if err.is_body() || err.is_decode() { "the reply was cut off" } else { "request failed" }.to_string();
+        let mut detail =
+            if err.is_body() || err.is_decode() { "the reply was cut off" } else { "request failed" }.to_string();
         let mut source = std::error::Error::source(err);
         while let Some(s) = source {
             detail = format!("{detail}: {s}");
@@ -191,7 +194,13 @@ mod tests {
 
     #[test]
     fn not_json_is_one_clear_line() {
-        let e = not_json(System::WooCommerce, "butik.dk", 200, Some("text/html; charset=UTF-8"), b"<html>\n<body>Checking your browser</body></html>");
+        let e = not_json(
+            System::WooCommerce,
+            "butik.dk",
+            200,
+            Some("text/html; charset=UTF-8"),
+            b"<html>\n<body>Checking your browser</body></html>",
+        );
         let text = e.to_string();
         assert!(text.contains("text/html instead of JSON"), "{text}");
         assert!(!text.contains('\n'));

@@ -1,8 +1,8 @@
 //! HTTP to the webshops and accounting systems: their wire formats, nothing about jobs.
 
 pub mod http;
-pub mod source;
 pub mod shopify;
+pub mod source;
 pub mod woocommerce;
 
 pub use http::{ConnectError, System};

@@ -61,7 +61,8 @@ pub fn source_for(integration: &Integration, client: reqwest::Client) -> Result<
             let secret = integration.shop_secret.clone().ok_or_else(|| ConnectError::BadUrl {
                 system: System::WooCommerce,
                 url: integration.shop_url.clone(),
-                reason: "the integration has no consumer secret; set IMPORTDESK_SHOP_SECRET and re-add the customer".into(),
+                reason: "the integration has no consumer secret; set IMPORTDESK_SHOP_SECRET and re-add the customer"
+                    .into(),
             })?;
             Box::new(WooCommerce::new(client, &integration.shop_url, integration.shop_key.clone(), secret)?)
         }

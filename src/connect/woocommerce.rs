@@ -13,7 +13,12 @@ pub struct WooCommerce {
 }
 
 impl WooCommerce {
-    pub fn new(client: reqwest::Client, _base_url: &str, _key: SecretString, _secret: SecretString) -> Result<Self, ConnectError> {
+    pub fn new(
+        client: reqwest::Client,
+        _base_url: &str,
+        _key: SecretString,
+        _secret: SecretString,
+    ) -> Result<Self, ConnectError> {
         Ok(WooCommerce { _client: client })
     }
 }

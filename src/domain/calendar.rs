@@ -77,8 +77,7 @@ impl Month {
 
     /// Short Danish month name, for charts.
     pub fn short_name_da(self) -> &'static str {
-        const NAMES: [&str; 12] =
-            ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"];
+        const NAMES: [&str; 12] = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"];
         NAMES[(self.month.clamp(1, 12) - 1) as usize]
     }
 }
@@ -154,10 +153,7 @@ impl DateRange {
 
     /// The UTC bounds of the local days `[from 00:00, to+1 00:00)`.
     pub fn to_utc(self, tz: Tz) -> UtcRange {
-        UtcRange {
-            start: start_of_day(self.from, tz),
-            end: start_of_day(self.to + Duration::days(1), tz),
-        }
+        UtcRange { start: start_of_day(self.from, tz), end: start_of_day(self.to + Duration::days(1), tz) }
     }
 
     pub fn days(self) -> i64 {
@@ -174,8 +170,7 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
         return Err(invalid("expected three parts, year-month-day".into()));
     };
     let all_digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    if y.len() != 4 || !all_digits(y) || !all_digits(m) || !all_digits(d) || m.len() > 2 || d.len() > 2
-    {
+    if y.len() != 4 || !all_digits(y) || !all_digits(m) || !all_digits(d) || m.len() > 2 || d.len() > 2 {
         return Err(invalid("expected digits as YYYY-MM-DD".into()));
     }
     let (year, month, day): (i32, u32, u32) = (
@@ -188,9 +183,7 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, DateError> {
     }
     NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| {
         let days = Month { year, month }.days();
-        let name = NaiveDate::from_ymd_opt(year, month, 1)
-            .map(|d| d.format("%B %Y").to_string())
-            .unwrap_or_default();
+        let name = NaiveDate::from_ymd_opt(year, month, 1).map(|d| d.format("%B %Y").to_string()).unwrap_or_default();
         invalid(format!("{name} has {days} days"))
     })
 }

@@ -187,15 +187,10 @@ pub fn shop_domain(shop_url: &str) -> String {
         return shop_url.to_string();
     };
     let host = url.host_str().unwrap_or_default().to_string();
-    let loopback = host == "localhost"
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        || host == "[::1]";
+    let loopback =
+        host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) || host == "[::1]";
     let first_segment = url.path_segments().and_then(|mut s| s.next()).unwrap_or_default();
-    if loopback && first_segment.contains('.') {
-        first_segment.to_string()
-    } else {
-        host
-    }
+    if loopback && first_segment.contains('.') { first_segment.to_string() } else { host }
 }
 
 #[cfg(test)]

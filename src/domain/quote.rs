@@ -318,7 +318,13 @@ mod tests {
         i.already_transferred = 120;
         let since = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         i.integration_since = Some(since);
-        i.range = Some(DateRange::new(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()).unwrap());
+        i.range = Some(
+            DateRange::new(
+                NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            )
+            .unwrap(),
+        );
         let q = Quote::compute(&i);
         assert_eq!(q.orders_to_import, 180);
         assert!(q.warnings.contains(&Warning::ReachesIntegrationStart { since, excluded: 120 }));
@@ -328,7 +334,10 @@ mod tests {
     fn shopify_ranges_older_than_60_days_warn() {
         let mut i = input(0, 10);
         i.webshop = Some(WebshopKind::Shopify);
-        i.range = Some(DateRange::new(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()).unwrap());
+        i.range = Some(
+            DateRange::new(NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(), NaiveDate::from_ymd_opt(2026, 9, 30).unwrap())
+                .unwrap(),
+        );
         assert!(Quote::compute(&i).warnings.iter().any(|w| matches!(w, Warning::ShopifyOldOrders { .. })));
         i.webshop = Some(WebshopKind::WooCommerce);
         assert!(!Quote::compute(&i).warnings.iter().any(|w| matches!(w, Warning::ShopifyOldOrders { .. })));

@@ -145,9 +145,7 @@ impl Store {
              LIMIT ?4"
         );
         let mut stmt = self.conn().prepare_cached(&sql).doing("searching customers")?;
-        let rows = stmt
-            .query_map(params![id, like, prefix, limit as i64], summary)
-            .doing("searching customers")?;
+        let rows = stmt.query_map(params![id, like, prefix, limit as i64], summary).doing("searching customers")?;
         rows.collect::<rusqlite::Result<Vec<_>>>().doing("searching customers")
     }
 
@@ -168,7 +166,12 @@ impl Store {
             (_, many) => Err(StoreError::AmbiguousCustomer {
                 query: query.to_string(),
                 count: many.len(),
-                names: many.iter().take(4).map(|m| format!("{} {}", m.customer.id, m.customer.name)).collect::<Vec<_>>().join(", "),
+                names: many
+                    .iter()
+                    .take(4)
+                    .map(|m| format!("{} {}", m.customer.id, m.customer.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }),
         }
     }
@@ -278,7 +281,8 @@ pub(crate) mod tests {
     #[test]
     fn search_by_every_key() {
         let (_d, s) = store();
-        let names = |q: &str| s.search_customers(q, 10).unwrap().into_iter().map(|c| c.customer.name).collect::<Vec<_>>();
+        let names =
+            |q: &str| s.search_customers(q, 10).unwrap().into_iter().map(|c| c.customer.name).collect::<Vec<_>>();
         assert_eq!(names("nordlys"), ["Nordlys Keramik"]);
         assert_eq!(names("8765"), ["Nordlys Keramik"]);
         assert_eq!(names("ORDRE@"), ["Hyggehjem ApS"]);

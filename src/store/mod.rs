@@ -15,7 +15,9 @@ use std::time::Duration;
 pub enum StoreError {
     #[error("cannot open the database {path}: {message}")]
     Open { path: PathBuf, message: String },
-    #[error("the database {path} was written by a newer importdesk (schema {found}, this one knows {known}); upgrade importdesk")]
+    #[error(
+        "the database {path} was written by a newer importdesk (schema {found}, this one knows {known}); upgrade importdesk"
+    )]
     TooNew { path: PathBuf, found: i64, known: i64 },
     #[error("database error while {doing}: {source}")]
     Sqlite { doing: String, source: rusqlite::Error },

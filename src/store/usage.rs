@@ -41,7 +41,9 @@ impl Store {
             .prepare_cached("SELECT month, orders FROM usage WHERE customer_id = ?1 AND month >= ?2 AND month <= ?3")
             .doing("reading usage history")?;
         let rows = stmt
-            .query_map(params![customer, first.key(), last.key()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .query_map(params![customer, first.key(), last.key()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
             .doing("reading usage history")?;
         let mut found = std::collections::HashMap::new();
         for row in rows {

@@ -1,0 +1,1 @@
+//! The simulated vendors, on loopback (being written).
