@@ -5,9 +5,12 @@ use rust_decimal::{Decimal, RoundingStrategy};
 /// Danish VAT (moms), 25 %.
 pub const DANISH_VAT_RATE: Decimal = Decimal::from_parts(25, 0, 0, false, 2);
 
-/// Rounds to øre (two decimals), half away from zero as Danish invoices do.
+/// Rounds to øre (two decimals, always written: `600.00`), half away from zero as Danish
+/// invoices do.
 pub fn round_ore(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    let mut rounded = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(2);
+    rounded
 }
 
 /// `DKK 1.234,50`: thousands separated by `.`, decimals by `,`, always two decimals.
@@ -57,6 +60,12 @@ mod tests {
         assert_eq!(format_count(50000), "50.000");
         assert_eq!(format_count(7), "7");
         assert_eq!(format_count(1000000), "1.000.000");
+    }
+
+    #[test]
+    fn amounts_keep_two_decimals() {
+        assert_eq!(round_ore(dec!(600)).to_string(), "600.00");
+        assert_eq!(round_ore(dec!(1.005)).to_string(), "1.01");
     }
 
     #[test]

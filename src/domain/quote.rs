@@ -139,7 +139,7 @@ impl Quote {
         let extra_cost = input.plan.top_up_cost(extra);
         let half_hours = input.technician_half_hours.max(1);
         let base_fee = round_ore(input.pricing.half_hour_fee * Decimal::from(half_hours));
-        let subtotal = base_fee + extra_cost;
+        let subtotal = round_ore(base_fee + extra_cost);
         let vat = round_ore(subtotal * input.pricing.vat_rate);
         let runtime = estimated_runtime_seconds(to_import, input.source_rate, input.sink_rate);
         let finish_at = input.now + Duration::seconds(i64::try_from(runtime).unwrap_or(i64::MAX / 2));
@@ -156,13 +156,13 @@ impl Quote {
             monthly_quota: quota,
             used_after_import: input.used_this_month.saturating_add(to_import),
             extra_orders: extra,
-            extra_order_price: input.plan.extra_order_price,
+            extra_order_price: round_ore(input.plan.extra_order_price),
             extra_orders_cost: extra_cost,
             technician_half_hours: half_hours,
             base_fee,
             subtotal_excl_vat: subtotal,
             vat,
-            total_incl_vat: subtotal + vat,
+            total_incl_vat: round_ore(subtotal + vat),
             estimated_runtime_seconds: runtime,
             finish_at,
             projection,

@@ -222,6 +222,33 @@ impl Store {
         })
     }
 
+    /// Points an existing integration at new URLs and credentials (the demo's simulator moves
+    /// to a new port on every start; a customer may rotate keys).
+    pub fn set_endpoints(&mut self, customer_id: CustomerId, i: &Integration) -> Result<()> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE integrations SET shop_url = ?2, shop_domain = ?3, shop_key = ?4, shop_secret = ?5,
+                    accounting_url = ?6, economic_app_secret = ?7, economic_grant = ?8
+                 WHERE customer_id = ?1",
+                params![
+                    customer_id,
+                    i.shop_url,
+                    i.shop_domain(),
+                    i.shop_key.expose_secret(),
+                    i.shop_secret.as_ref().map(|s| s.expose_secret().to_string()),
+                    i.accounting_url,
+                    i.economic_app_secret.as_ref().map(|s| s.expose_secret().to_string()),
+                    i.economic_grant.as_ref().map(|s| s.expose_secret().to_string()),
+                ],
+            )
+            .doing("updating an integration's endpoints")?;
+        if changed == 0 {
+            return Err(StoreError::NoIntegration(customer_id));
+        }
+        Ok(())
+    }
+
     pub fn update_settings(&mut self, customer_id: CustomerId, settings: &IntegrationSettings) -> Result<()> {
         let json = serde_json::to_string(settings).unwrap_or_else(|_| "{}".into());
         let changed = self
