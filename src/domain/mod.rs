@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod customer;
+pub mod job;
 pub mod money;
 pub mod order;
 pub mod plan;
