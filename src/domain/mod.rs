@@ -1,6 +1,7 @@
 //! The business rules, pure: no I/O, no clock, no async.
 
 pub mod calendar;
+pub mod cause;
 pub mod customer;
 pub mod job;
 pub mod money;
