@@ -43,6 +43,66 @@ const MIGRATIONS: &[&str] = &[
         orders INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (customer_id, month)
      ) WITHOUT ROWID;",
+    // 2: import jobs, their orders, the commands written to them, and the event log.
+    "CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        customer_id INTEGER NOT NULL REFERENCES customers(id),
+        kind TEXT NOT NULL,
+        range_from TEXT,
+        range_to TEXT,
+        state TEXT NOT NULL,
+        quote TEXT,
+        quoted_orders INTEGER NOT NULL DEFAULT 0,
+        accepted_by TEXT,
+        accepted_at TEXT,
+        acceptance_reference TEXT,
+        test_order TEXT,
+        test_invoice TEXT,
+        test_at TEXT,
+        approved_by TEXT,
+        approved_at TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        billed_at TEXT,
+        listing_done INTEGER NOT NULL DEFAULT 0,
+        listing_cursor TEXT,
+        command TEXT,
+        command_at TEXT,
+        lease_owner TEXT,
+        lease_until TEXT,
+        created_at TEXT NOT NULL
+     );
+     CREATE INDEX jobs_customer ON jobs(customer_id);
+     CREATE TABLE job_orders (
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        shop_id TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_attempt_at TEXT,
+        invoice TEXT,
+        cause TEXT,
+        detail TEXT,
+        value TEXT,
+        fix_hint TEXT,
+        vendor_response TEXT,
+        skip_reason TEXT,
+        transferred_at TEXT,
+        PRIMARY KEY (job_id, shop_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX job_orders_state ON job_orders(job_id, state);
+     CREATE INDEX job_orders_reference ON job_orders(job_id, reference);
+     CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        level TEXT NOT NULL,
+        reference TEXT,
+        message TEXT NOT NULL
+     );
+     CREATE INDEX events_job ON events(job_id, id);",
 ];
 
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

@@ -2,10 +2,12 @@
 //! and the workers.
 
 mod customers;
+mod jobs;
 mod migrations;
 mod usage;
 
 pub use customers::{CustomerSummary, NewCustomer};
+pub use jobs::{Job, JobCommand, JobId, JobKind, LeaseHeld};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,12 @@ pub enum StoreError {
     AmbiguousCustomer { query: String, count: usize, names: String },
     #[error("customer {0} has no integration set up")]
     NoIntegration(i64),
+    #[error("no job {0}: see `importdesk job list`")]
+    JobNotFound(i64),
+    #[error(transparent)]
+    Step(crate::domain::job::StepRefused),
+    #[error(transparent)]
+    LeaseHeld(jobs::LeaseHeld),
     #[error("the database holds a bad value for {what}: {value}")]
     BadValue { what: String, value: String },
 }
