@@ -2,11 +2,13 @@
 //! and the workers.
 
 mod customers;
+mod job_orders;
 mod jobs;
 mod migrations;
 mod usage;
 
 pub use customers::{CustomerSummary, NewCustomer};
+pub use job_orders::{Event, JobOrder, Level, NewJobOrder, Outcome};
 pub use jobs::{Job, JobCommand, JobId, JobKind, LeaseHeld};
 
 use rusqlite::Connection;
