@@ -1,9 +1,14 @@
 //! HTTP to the webshops and accounting systems: their wire formats, nothing about jobs.
 
 pub mod economic_wire;
+pub mod bucket;
 pub mod http;
+pub mod link;
+pub mod reply;
+pub mod retry;
 pub mod shopify;
 pub mod source;
+pub mod wire;
 pub mod woocommerce;
 
 pub use http::{ConnectError, System};
