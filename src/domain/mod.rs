@@ -1,5 +1,6 @@
 //! The business rules, pure: no I/O, no clock, no async.
 
+pub mod billing;
 pub mod calendar;
 pub mod cause;
 pub mod customer;

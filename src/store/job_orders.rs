@@ -42,6 +42,9 @@ pub struct Outcome {
     pub vendor_response: Option<String>,
     pub skip_reason: Option<String>,
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Count the order in this customer's usage for this month, in the same transaction
+    /// (a transferred order is counted once, whatever crashes when).
+    pub usage: Option<(crate::domain::customer::CustomerId, crate::domain::calendar::Month)>,
 }
 
 /// A new order found in the job's range.
@@ -53,6 +56,8 @@ pub struct NewJobOrder {
     /// `Skipped` when the integration's settings do not transfer its status.
     pub state: OrderState,
     pub skip_reason: Option<String>,
+    /// The normalised order as listed, so the run needs no second read from the shop.
+    pub order_json: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -134,13 +139,21 @@ impl Store {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO job_orders (job_id, shop_id, reference, created_at, state, skip_reason)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT OR IGNORE INTO job_orders (job_id, shop_id, reference, created_at, state, skip_reason, order_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .doing("adding orders")?;
             for o in orders {
                 added += stmt
-                    .execute(params![job, o.shop_id, o.reference, ts(o.created_at), o.state.as_str(), o.skip_reason])
+                    .execute(params![
+                        job,
+                        o.shop_id,
+                        o.reference,
+                        ts(o.created_at),
+                        o.state.as_str(),
+                        o.skip_reason,
+                        o.order_json
+                    ])
                     .doing("adding orders")?;
             }
         }
@@ -173,6 +186,30 @@ impl Store {
             )
             .optional()
             .doing("reading an order")
+    }
+
+    /// The order as it was listed from the shop (normalised JSON), if kept.
+    pub fn job_order_json(&self, job: JobId, shop_id: &str) -> Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT order_json FROM job_orders WHERE job_id = ?1 AND shop_id = ?2",
+                params![job, shop_id],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .doing("reading an order")
+    }
+
+    /// Replaces the kept order (after fetching it again for a retry).
+    pub fn set_job_order_json(&self, job: JobId, shop_id: &str, json: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE job_orders SET order_json = ?3 WHERE job_id = ?1 AND shop_id = ?2",
+                params![job, shop_id, json],
+            )
+            .doing("saving an order")?;
+        Ok(())
     }
 
     pub fn job_orders_in_state(&self, job: JobId, state: OrderState, limit: usize) -> Result<Vec<JobOrder>> {
@@ -247,6 +284,17 @@ impl Store {
                 ],
             )
             .doing("moving an order")?;
+        if n == 1
+            && to == OrderState::Transferred
+            && let Some((customer, month)) = outcome.usage
+        {
+            tx.execute(
+                "INSERT INTO usage (customer_id, month, orders) VALUES (?1, ?2, 1)
+                 ON CONFLICT (customer_id, month) DO UPDATE SET orders = orders + 1",
+                params![customer, month.key()],
+            )
+            .doing("counting a transferred order in the usage ledger")?;
+        }
         tx.commit().doing("moving an order")?;
         Ok(n == 1)
     }
@@ -341,6 +389,7 @@ mod tests {
                 created_at: Utc::now(),
                 state: OrderState::Pending,
                 skip_reason: None,
+                order_json: None,
             })
             .collect();
         assert_eq!(s.add_job_orders(job, &orders).unwrap(), 3);
@@ -355,8 +404,11 @@ mod tests {
         assert!(s.transition(job, "1", OrderState::Pending, OrderState::Sending, &Outcome::default(), now).unwrap());
         // A second worker racing for the same order loses.
         assert!(!s.transition(job, "1", OrderState::Pending, OrderState::Sending, &Outcome::default(), now).unwrap());
-        let out = Outcome { invoice: Some("20001".into()), ..Default::default() };
+        let month = crate::domain::calendar::Month { year: 2026, month: 12 };
+        let out = Outcome { invoice: Some("20001".into()), usage: Some((1, month)), ..Default::default() };
         assert!(s.transition(job, "1", OrderState::Sending, OrderState::Transferred, &out, now).unwrap());
+        assert!(!s.transition(job, "1", OrderState::Sending, OrderState::Transferred, &out, now).unwrap());
+        assert_eq!(s.usage(1, month).unwrap(), 1, "counted once");
         let o = s.job_order(job, "1").unwrap().unwrap();
         assert_eq!((o.state, o.attempts, o.invoice.as_deref()), (OrderState::Transferred, 1, Some("20001")));
         assert!(s.transition(job, "1", OrderState::Transferred, OrderState::Pending, &Outcome::default(), now).is_err());

@@ -90,6 +90,7 @@ const MIGRATIONS: &[&str] = &[
         vendor_response TEXT,
         skip_reason TEXT,
         transferred_at TEXT,
+        order_json TEXT,
         PRIMARY KEY (job_id, shop_id)
      ) WITHOUT ROWID;
      CREATE INDEX job_orders_state ON job_orders(job_id, state);
