@@ -1,3 +1,4 @@
 //! Wires the connectors to the store and the domain: estimates now, import workers later.
 
 pub mod estimate;
+pub mod jobs;

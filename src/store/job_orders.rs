@@ -324,6 +324,22 @@ impl Store {
         Ok(counts)
     }
 
+    /// When each transferred order of the job was transferred (for billing per month).
+    pub fn transferred_times(&self, job: JobId) -> Result<Vec<DateTime<Utc>>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT transferred_at FROM job_orders WHERE job_id = ?1 AND state = 'transferred'")
+            .doing("reading transfer times")?;
+        let rows = stmt.query_map([job], |r| r.get::<_, Option<String>>(0)).doing("reading transfer times")?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Some(t) = parse_ts(row.doing("reading transfer times")?) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
     /// Orders transferred in the last `seconds` seconds, for the orders-per-minute figure.
     pub fn transferred_since(&self, job: JobId, since: DateTime<Utc>) -> Result<u64> {
         let n: i64 = self
