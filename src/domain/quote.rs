@@ -32,6 +32,13 @@ impl Default for Pricing {
     }
 }
 
+impl Pricing {
+    /// The VAT on an amount excluding VAT, rounded to øre the way the quote rounds it.
+    pub fn vat_on(&self, amount_excl_vat: Decimal) -> Decimal {
+        round_ore(amount_excl_vat * self.vat_rate)
+    }
+}
+
 /// Everything a quote is computed from.
 #[derive(Debug, Clone)]
 pub struct QuoteInput {
@@ -301,6 +308,14 @@ mod tests {
         assert_eq!(q.subtotal_excl_vat, dec!(750.00));
         assert_eq!(q.vat, dec!(187.50));
         assert_eq!(q.total_incl_vat, dec!(937.50));
+    }
+
+    #[test]
+    fn vat_on_matches_the_quotes_vat() {
+        let p = Pricing::default();
+        assert_eq!(p.vat_on(dec!(150.00)), dec!(37.50));
+        assert_eq!(p.vat_on(dec!(0.02)), dec!(0.01));
+        assert_eq!(p.vat_on(Quote::compute(&input(50, 200)).subtotal_excl_vat), Quote::compute(&input(50, 200)).vat);
     }
 
     #[test]
