@@ -1,5 +1,6 @@
 //! HTTP to the webshops and accounting systems: their wire formats, nothing about jobs.
 
+pub mod economic_gate;
 pub mod economic_wire;
 pub mod bucket;
 pub mod http;
