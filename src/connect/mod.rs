@@ -1,5 +1,6 @@
 //! HTTP to the webshops and accounting systems: their wire formats, nothing about jobs.
 
+pub mod economic;
 pub mod economic_gate;
 pub mod economic_wire;
 pub mod bucket;
@@ -8,6 +9,7 @@ pub mod link;
 pub mod reply;
 pub mod retry;
 pub mod shopify;
+pub mod sink;
 pub mod source;
 pub mod wire;
 pub mod woocommerce;
