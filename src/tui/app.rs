@@ -184,6 +184,7 @@ impl App {
             quit: false,
             dirty: true,
         };
+        app.lookup.typing = true;
         customers::refresh(&mut app);
         app
     }
@@ -359,6 +360,8 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
     match keymap::find(&app.bindings(), &key) {
         Some(command) => execute(app, command),
+        // The help covers the panes: nothing reaches their fields.
+        None if app.help_open => Vec::new(),
         None if app.typing() => match app.pane {
             Pane::Lookup => customers::on_text_key(app, key),
             Pane::Usage => usage::on_text_key(app, key),

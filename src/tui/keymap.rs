@@ -141,7 +141,7 @@ pub const CTRL_C: Key = Key::ctrl('c');
 pub fn global(typing: bool) -> Vec<Binding> {
     let mut out = vec![
         Binding::new(&[Key::plain(KeyCode::Tab)], "next field, then next pane", Command::NextFocus).hint("Tab", "next"),
-        Binding::new(&[Key::plain(KeyCode::BackTab)], "previous field, then previous pane", Command::PrevFocus),
+        Binding::new(&[Key::plain(KeyCode::BackTab)], "previous field, then pane", Command::PrevFocus),
     ];
     if typing {
         out.push(Binding::new(&[Key::plain(KeyCode::F(1))], "help", Command::Help).hint("F1", "help"));

@@ -9,6 +9,8 @@ pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 pub const WIDE_WIDTH: u16 = 140;
 pub const WIDE_HEIGHT: u16 = 40;
+/// The usage pane's width when panes share the screen: 12 bars of 3 and their gaps, plus borders.
+pub const USAGE_WIDTH: u16 = 12 * 4 - 1 + 2 + 2;
 
 pub fn too_small(width: u16, height: u16) -> bool {
     width < MIN_WIDTH || height < MIN_HEIGHT
@@ -48,9 +50,9 @@ pub fn chrome(area: Rect) -> Chrome {
 pub fn panes(focused: Pane, body: Rect, wide: bool) -> Vec<(Pane, Rect)> {
     let phone_call = [Pane::Lookup, Pane::Usage, Pane::Planner];
     if wide && phone_call.contains(&focused) {
+        // Usage is as wide as twelve 3-cell bars need; lookup and planner share the rest.
         let [lookup, usage, planner] =
-            Layout::horizontal([Constraint::Percentage(38), Constraint::Percentage(29), Constraint::Percentage(33)])
-                .areas(body);
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(USAGE_WIDTH), Constraint::Fill(1)]).areas(body);
         vec![(Pane::Lookup, lookup), (Pane::Usage, usage), (Pane::Planner, planner)]
     } else {
         vec![(focused, body)]

@@ -12,6 +12,9 @@ pub mod text_field;
 pub mod theme;
 pub mod view;
 
+#[cfg(test)]
+mod update_tests;
+
 use std::path::PathBuf;
 
 pub use app::{Action, App, Effect, update};

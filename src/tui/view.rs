@@ -85,7 +85,8 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
             }
             facts.push(format!("{} ({})", s.shop_domain, s.webshop.display_name()));
             facts.push(format!("plan {}", s.customer.plan));
-            spans.push(Span::styled(format!(" · {}", facts.join(" · ")), theme.plain()));
+            let room = usize::from(area.width).saturating_sub(spans.iter().map(Span::width).sum());
+            spans.push(Span::styled(fit(&format!(" · {}", facts.join(" · ")), room), theme.plain()));
             Line::from(spans)
         }
         None => Line::styled(" No customer selected: search in 1 Lookup and press Enter", theme.muted()),

@@ -10,6 +10,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 
 use super::fit;
+use crate::domain::customer::WebshopKind;
 use crate::store::CustomerSummary;
 use crate::tui::app::{App, Effect, Pane};
 use crate::tui::keymap::{Binding, Command, Key};
@@ -47,7 +48,7 @@ pub fn refresh(app: &mut App) {
 pub fn bindings(typing: bool) -> Vec<Binding> {
     let k = Key::plain;
     let mut out = vec![
-        Binding::new(&[k(KeyCode::Enter)], "make the highlighted customer current", Command::SelectCustomer)
+        Binding::new(&[k(KeyCode::Enter)], "select the highlighted customer", Command::SelectCustomer)
             .hint("Enter", "select"),
     ];
     if typing {
@@ -56,8 +57,7 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
             Binding::new(&[k(KeyCode::Down)], "next customer", Command::RowDown),
             Binding::new(&[k(KeyCode::PageUp)], "a page up", Command::PageUp),
             Binding::new(&[k(KeyCode::PageDown)], "a page down", Command::PageDown),
-            Binding::new(&[k(KeyCode::Esc)], "leave the search field (then j/k, q, 1-3 work)", Command::LeaveField)
-                .hint("Esc", "leave field"),
+            Binding::new(&[k(KeyCode::Esc)], "leave the search field", Command::LeaveField).hint("Esc", "leave field"),
         ]);
     } else {
         out.extend([
@@ -138,6 +138,13 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
         _ => FieldState::Idle,
     };
     text_field::draw(frame, field, &l.query, state, theme);
+    if l.query.value().is_empty() && field.width > 2 {
+        let inside = Rect { x: field.x + 1, width: field.width - 2, ..field };
+        frame.render_widget(
+            Span::styled(fit("name, CVR, e-mail, shop domain or id", usize::from(inside.width)), theme.muted()),
+            inside,
+        );
+    }
     frame.render_widget(Line::styled(count, theme.muted()).right_aligned(), counter);
 
     if let Some(error) = &l.error {
@@ -149,9 +156,15 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
         );
         frame.render_widget(Paragraph::new(text).style(theme.muted()), table_area);
         return;
-    } else {
-        let hint = "name, CVR, e-mail, shop domain or customer id";
-        frame.render_widget(Line::styled(hint, theme.muted()), note);
+    } else if let Some(c) = l.results.get(l.selected) {
+        // The highlighted customer in full: the table may have had to cut columns.
+        let mut facts = vec![format!("{} {}", c.customer.id, c.customer.name)];
+        facts.extend(c.customer.cvr.as_ref().map(|v| format!("CVR {v}")));
+        facts.extend(c.customer.email.clone());
+        facts.push(format!("{} ({})", c.shop_domain, c.webshop.display_name()));
+        facts.push(format!("{} since {}", c.customer.plan, c.since));
+        let text = fit(&format!("▶ {}", facts.join(" · ")), usize::from(note.width));
+        frame.render_widget(Line::styled(text, theme.label()), note);
     }
 
     let visible = usize::from(table_area.height.saturating_sub(1));
@@ -179,6 +192,8 @@ struct Columns {
     shop: u16,
     kind: u16,
     plan: u16,
+    /// `Woo` for WooCommerce when room is short.
+    short_kind: bool,
 }
 
 impl Columns {
@@ -189,23 +204,35 @@ impl Columns {
         let cvr = 8;
         let kind = widest(&|c| c.webshop.display_name().len(), 7);
         let plan = widest(&|c| c.customer.plan.chars().count(), 4);
-        let mut c = Columns { id, name: 0, cvr, email: 0, shop: 0, kind, plan };
+        let mut c = Columns { id, name: 0, cvr, email: 0, shop: 0, kind, plan, short_kind: false };
         let fixed = |c: &Columns| c.id + c.cvr + c.kind + c.plan;
-        let gaps = |c: &Columns| [c.id, c.cvr, c.kind, c.plan].iter().filter(|w| **w > 0).count() as u16 + 2;
-        let mut flex = width.saturating_sub(fixed(&c) + gaps(&c));
-        if flex < 36 {
-            c.kind = 0;
-            flex = width.saturating_sub(fixed(&c) + gaps(&c));
+        // One space between columns; the e-mail column counts while it is shown.
+        let flex = |c: &Columns, email: bool| {
+            let shown = [c.id, c.cvr, c.kind, c.plan].iter().filter(|w| **w > 0).count() as u16 + 2 + u16::from(email);
+            width.saturating_sub(fixed(c) + shown - 1)
+        };
+        if flex(&c, true) < 48 {
+            c.short_kind = true;
+            c.kind = widest(&|c| short_kind(c).len(), 7);
         }
-        if flex < 24 {
-            // Name and shop alone; e-mail is still searchable.
-            c.name = flex * 6 / 10;
-            c.shop = flex.saturating_sub(c.name + 1);
+        // Narrow: webshop, e-mail and CVR make room for name and shop, in that order (the
+        // line above the table still shows them for the highlighted customer).
+        if flex(&c, true) < 39 {
+            c.kind = 0;
+        }
+        if flex(&c, true) >= 39 {
+            let room = flex(&c, true);
+            c.name = room * 38 / 100;
+            c.email = room * 34 / 100;
+            c.shop = room - c.name - c.email;
             return c;
         }
-        c.name = flex * 38 / 100;
-        c.email = flex * 34 / 100;
-        c.shop = flex.saturating_sub(c.name + c.email + 2);
+        if flex(&c, false) < 28 {
+            c.cvr = 0;
+        }
+        let room = flex(&c, false);
+        c.name = room * 55 / 100;
+        c.shop = room - c.name;
         c
     }
 
@@ -240,9 +267,16 @@ impl Columns {
             c.customer.cvr.clone().unwrap_or_default(),
             c.customer.email.clone().unwrap_or_default(),
             c.shop_domain.clone(),
-            c.webshop.display_name().to_string(),
+            if self.short_kind { short_kind(c) } else { c.webshop.display_name() }.to_string(),
             c.customer.plan.clone(),
         ]))
+    }
+}
+
+fn short_kind(c: &CustomerSummary) -> &'static str {
+    match c.webshop {
+        WebshopKind::WooCommerce => "Woo",
+        WebshopKind::Shopify => "Shopify",
     }
 }
 

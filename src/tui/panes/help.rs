@@ -1,15 +1,16 @@
 //! The help screen, written from the live keymap: the focused pane's keys while browsing
-//! and while typing, then the global ones.
+//! and while typing on the left, the global ones on the right.
 
 use crossterm::event::KeyCode;
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::tui::app::{App, pane_bindings};
 use crate::tui::keymap::{self, Binding, Command, Key};
 use crate::tui::layout;
+use crate::tui::theme::Theme;
 
 pub fn bindings() -> Vec<Binding> {
     vec![
@@ -23,35 +24,52 @@ pub fn bindings() -> Vec<Binding> {
     ]
 }
 
-fn section(title: &str, bindings: &[Binding], app: &App, lines: &mut Vec<Line<'static>>) {
-    let theme = app.theme;
+const KEYS: usize = 10;
+
+/// One line per binding; the pane digits share one line.
+fn section(title: &str, bindings: &[Binding], theme: Theme, lines: &mut Vec<Line<'static>>) {
     lines.push(Line::styled(title.to_string(), theme.title()));
+    let mut rows: Vec<(String, &str)> = Vec::new();
     for b in bindings {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:<22}", b.keys_text()), theme.key()),
-            Span::raw(b.label.to_string()),
-        ]));
+        match (b.command, rows.last_mut()) {
+            (Command::GoPane(_), Some((keys, "go to that pane"))) => {
+                keys.push('/');
+                keys.push_str(&b.keys_text());
+            }
+            (Command::GoPane(_), _) => rows.push((b.keys_text(), "go to that pane")),
+            _ => rows.push((b.keys_text(), b.label)),
+        }
+    }
+    for (keys, label) in rows {
+        lines
+            .push(Line::from(vec![Span::styled(format!(" {keys:<KEYS$}"), theme.key()), Span::raw(label.to_string())]));
     }
     lines.push(Line::default());
 }
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let theme = app.theme;
-    let mut lines = Vec::new();
     let pane = app.pane.long_title();
-    section(pane, &pane_bindings(app.pane, false), app, &mut lines);
-    section(&format!("{pane}, while typing in a field"), &pane_bindings(app.pane, true), app, &mut lines);
-    section("Everywhere", &keymap::global(false), app, &mut lines);
-    lines.push(Line::styled(
-        "While typing, letters and digits go into the field: Esc leaves it first. Tab moves to the next field, and past a pane's last field to the next pane.",
+    let mut left = Vec::new();
+    section(pane, &pane_bindings(app.pane, false), theme, &mut left);
+    section("… while typing in a field", &pane_bindings(app.pane, true), theme, &mut left);
+    let mut right = Vec::new();
+    section("Everywhere", &keymap::global(false), theme, &mut right);
+    right.push(Line::styled(
+        "While typing, letters and digits go into the field; Esc leaves it. Tab goes to the next field, \
+         and from a pane's last field to the next pane.",
         theme.muted(),
     ));
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let popup = layout::centered(area, 76, height);
+    let height = (left.len().max(right.len() + 2) as u16 + 2).min(area.height);
+    let popup = layout::centered(area, 78, height);
     frame.render_widget(Clear, popup);
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.focused_border())
         .title(Line::styled(" Help — Esc closes ", theme.title()));
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), popup);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let [l, _, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), l);
+    frame.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), r);
 }

@@ -240,11 +240,10 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
     out.extend(months);
     out.extend([
         Binding::new(&[k(KeyCode::Enter), Key::char('e')], "type the date", Command::TypeDate).hint("Enter", "type"),
-        Binding::new(&[Key::char('+')], "one more technician half hour", Command::MoreHalfHours).hint("+/-", "½ h"),
-        Binding::new(&[Key::char('-')], "one technician half hour less (at least one)", Command::FewerHalfHours),
-        Binding::new(&[Key::char('y')], "copy the Danish quote text and save it to a file", Command::CopyQuote)
-            .hint("y", "copy"),
-        Binding::new(&[Key::char('r')], "count the range at the shop again", Command::Recount),
+        Binding::new(&[Key::char('+')], "one more technician ½ hour", Command::MoreHalfHours).hint("+/-", "½ h"),
+        Binding::new(&[Key::char('-')], "one ½ hour less (min. one)", Command::FewerHalfHours),
+        Binding::new(&[Key::char('y')], "copy and save the quote", Command::CopyQuote).hint("y", "copy"),
+        Binding::new(&[Key::char('r')], "count the range again", Command::Recount),
     ]);
     out
 }
@@ -351,7 +350,7 @@ pub fn on_text_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 }
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-const LABEL: usize = 21;
+const LABEL: usize = 20;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
     let theme = app.theme;
@@ -369,25 +368,30 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
         }
     };
     let p = &app.planner;
-    let [fields, state, _, body] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Length(1), Constraint::Fill(1)])
-            .areas(area);
-    draw_fields(app, frame, fields, focused);
-
     let shop = &current.summary.shop_domain;
-    let state_line = if let Some(e) = &p.input_error {
-        Line::styled(format!("✗ {e}"), theme.error())
+    let (state_text, state_style) = if let Some(e) = &p.input_error {
+        (format!("✗ {e}"), theme.error())
     } else if p.pending.is_some() {
         let spin = SPINNER[app.spinner_frame % SPINNER.len()];
-        Line::styled(format!("{spin} counting orders at {shop}…"), theme.warning())
-    } else if p.count_error.is_some() {
-        Line::styled("✗ counting failed (see the status line); r tries again", theme.error())
+        (format!("{spin} counting orders at {shop}…"), theme.warning())
+    } else if let Some(e) = &p.count_error {
+        (format!("✗ {e} (r tries again)"), theme.error())
     } else if p.quote.is_some() {
-        Line::styled(format!("✓ counted at {shop} ({})", ctx.integration.webshop.display_name()), theme.ok())
+        (format!("✓ counted at {shop} ({})", ctx.integration.webshop.display_name()), theme.ok())
     } else {
-        Line::default()
+        (String::new(), theme.plain())
     };
-    frame.render_widget(Paragraph::new(state_line).wrap(Wrap { trim: true }), state);
+    // Errors get the rows they need (up to four): they say what to do.
+    let state_rows = (state_text.chars().count().div_ceil(usize::from(area.width.max(1)))).clamp(1, 4) as u16;
+    let [fields, state, _, body] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(state_rows),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    draw_fields(app, frame, fields, focused);
+    frame.render_widget(Paragraph::new(Line::styled(state_text, state_style)).wrap(Wrap { trim: true }), state);
 
     let Some(quote) = &p.quote else {
         return;
@@ -446,6 +450,9 @@ fn row(
     theme: Theme,
     width: usize,
 ) -> Line<'static> {
+    // Where the row does not fit, the detail goes: the figure is what is read out.
+    let fits = LABEL + detail.chars().count() + 1 + value.chars().count() <= width;
+    let detail = if fits { detail } else { String::new() };
     let used = LABEL + detail.chars().count();
     let pad = width.saturating_sub(used + value.chars().count()).max(1);
     Line::from(vec![
@@ -466,12 +473,12 @@ fn quote_lines(app: &App, q: &Quote, width: usize, theme: Theme) -> Vec<Line<'st
     }
     lines.push(row("Orders in range", String::new(), n(q.orders_in_range), plain, theme, width));
     let since = app.current.as_ref().and_then(|c| c.context.as_ref().ok()).map(|c| c.integration.since);
-    let transferred_detail = since.map(|s| format!("(integration since {s})")).unwrap_or_default();
+    let transferred_detail = since.map(|s| format!("since {s}")).unwrap_or_default();
     lines.push(row("Already transferred", transferred_detail, n(q.already_transferred), plain, theme, width));
     lines.push(row("To import", String::new(), n(q.orders_to_import), bold, theme, width));
     lines.push(row(
         "Used of quota",
-        "before → after".into(),
+        String::new(),
         format!(
             "{} / {}  →  {} / {}",
             n(q.used_this_month),

@@ -49,12 +49,8 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
         ]
     } else {
         vec![
-            Binding::new(
-                &[k(KeyCode::Enter), Key::char('t')],
-                "type extra orders to price (Tank op)",
-                Command::TypeTopUp,
-            )
-            .hint("t", "Tank op"),
+            Binding::new(&[k(KeyCode::Enter), Key::char('t')], "Tank op: price extra orders", Command::TypeTopUp)
+                .hint("t", "Tank op"),
         ]
     }
 }
@@ -93,7 +89,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
         }
     };
     let [facts, _, top_up, _, chart] = Layout::vertical([
-        Constraint::Length(4),
+        Constraint::Length(6),
         Constraint::Length(1),
         Constraint::Length(3),
         Constraint::Length(1),
@@ -102,6 +98,8 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
     .areas(area);
     frame.render_widget(Paragraph::new(fact_lines(ctx, local_date(app.now, app.tz), theme)), facts);
     draw_top_up(app, ctx, frame, top_up, focused);
+    // Taller than this, bars stop getting easier to read.
+    let chart = Rect { height: chart.height.min(18), ..chart };
     match &current.history {
         Ok(history) => draw_chart(frame.buffer_mut(), chart, history, ctx.plan.monthly_quota, theme),
         Err(e) => frame.render_widget(
@@ -115,7 +113,7 @@ fn fact_lines(ctx: &PlanningContext, today: NaiveDate, theme: Theme) -> Vec<Line
     let plan = &ctx.plan;
     let mut plan_value = vec![Span::styled(plan.name.clone(), theme.figure())];
     if plan.sample {
-        plan_value.push(Span::styled("  (sample prices: set [[plans]] in the config)", theme.warning()));
+        plan_value.push(Span::styled(" (sample price, see config)", theme.warning()));
     }
     let quota = plan.monthly_quota;
     let used = ctx.used_this_month;
@@ -126,7 +124,7 @@ fn fact_lines(ctx: &PlanningContext, today: NaiveDate, theme: Theme) -> Vec<Line
     } else {
         vec![
             Span::styled("0", theme.figure()),
-            Span::styled(format!(" — {} over, billed as extra orders", format_count(used - quota)), theme.warning()),
+            Span::styled(format!(" ({} over: billed as extra orders)", format_count(used - quota)), theme.warning()),
         ]
     };
     let days_left = (month.last_day() - today).num_days().max(0);
@@ -135,10 +133,13 @@ fn fact_lines(ctx: &PlanningContext, today: NaiveDate, theme: Theme) -> Vec<Line
         labelled(
             "Quota",
             LABEL,
-            vec![
-                Span::styled(format_count(quota), theme.figure()),
-                Span::raw(format!(" a month, extra orders {} each", format_dkk(plan.extra_order_price))),
-            ],
+            vec![Span::styled(format_count(quota), theme.figure()), Span::raw(" orders a month")],
+            theme,
+        ),
+        labelled(
+            "Extra order",
+            LABEL,
+            vec![Span::styled(format_dkk(plan.extra_order_price), theme.figure()), Span::raw(" each, excl. VAT")],
             theme,
         ),
         labelled(
@@ -150,10 +151,14 @@ fn fact_lines(ctx: &PlanningContext, today: NaiveDate, theme: Theme) -> Vec<Line
             ],
             theme,
         ),
+        labelled("Remaining", LABEL, remaining, theme),
         labelled(
-            "Remaining",
+            "Days left",
             LABEL,
-            [remaining, vec![Span::styled(format!(" · {days_left} days left after today"), theme.muted())]].concat(),
+            vec![
+                Span::styled(days_left.to_string(), theme.figure()),
+                Span::raw(format!(" after today, of {}", month.days())),
+            ],
             theme,
         ),
     ]
@@ -205,13 +210,7 @@ fn draw_chart(buf: &mut Buffer, area: Rect, history: &[(Month, u64)], quota: u64
     let [title, chart] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
     let title_line = Line::from(vec![
         Span::styled(
-            format!(
-                "Orders a month, {} {} – {} {}  ",
-                first.short_name_da(),
-                first.year,
-                last.short_name_da(),
-                last.year
-            ),
+            format!("Orders a month, {} – {} {}  ", first.short_name_da(), last.short_name_da(), last.year),
             theme.label(),
         ),
         Span::styled("┄┄", theme.quota_line()),
