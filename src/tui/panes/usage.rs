@@ -118,7 +118,7 @@ fn fact_lines(ctx: &PlanningContext, today: NaiveDate, theme: Theme) -> Vec<Line
     let quota = plan.monthly_quota;
     let used = ctx.used_this_month;
     let month = Month::of(today);
-    let share = if quota > 0 { format!(" ({} %)", used * 100 / quota) } else { String::new() };
+    let share = used.saturating_mul(100).checked_div(quota).map(|p| format!(" ({p} %)")).unwrap_or_default();
     let remaining = if used <= quota {
         vec![Span::styled(format_count(quota - used), theme.figure())]
     } else {
