@@ -8,3 +8,5 @@ pub mod engine;
 pub mod sim;
 pub mod store;
 pub mod tui;
+pub mod cli;
+pub mod demo;

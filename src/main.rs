@@ -1,3 +1,5 @@
-fn main() {
-    println!("importdesk");
+//! The `importdesk` binary: parse the arguments, dispatch, exit.
+
+fn main() -> std::process::ExitCode {
+    importdesk::cli::main()
 }
