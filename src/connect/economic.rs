@@ -103,9 +103,9 @@ impl Economic {
         })
     }
 
-    /// Paces calls to the agreement at this many per second (shared by every client of it).
-    pub fn with_rate(mut self, requests_per_second: f64) -> Economic {
-        self.gate = gate_for(&self.base, &self.grant, requests_per_second);
+    /// Paces calls to the agreement at this many per second (for every client of it).
+    pub fn with_rate(self, requests_per_second: f64) -> Economic {
+        self.gate.set_rate(requests_per_second);
         self
     }
 

@@ -13,8 +13,8 @@ use tokio::time::Instant;
 
 /// The pacing shared by every client of one agreement.
 pub struct AccountGate {
-    limiter: DefaultDirectRateLimiter,
-    requests_per_second: f64,
+    /// Swapped whole when the rate changes (governor quotas are fixed).
+    limiter: Mutex<(f64, Arc<DefaultDirectRateLimiter>)>,
     paused_until: Mutex<Option<Instant>>,
     pauses: AtomicU64,
 }
@@ -22,7 +22,7 @@ pub struct AccountGate {
 impl std::fmt::Debug for AccountGate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccountGate")
-            .field("requests_per_second", &self.requests_per_second)
+            .field("requests_per_second", &self.requests_per_second())
             .field("pauses", &self.pauses())
             .finish()
     }
@@ -30,15 +30,18 @@ impl std::fmt::Debug for AccountGate {
 
 impl AccountGate {
     fn new(requests_per_second: f64) -> AccountGate {
-        // One call per period, no burst: workers in flight spread out evenly.
-        let rate = requests_per_second.clamp(0.01, 10_000.0);
-        let period = Duration::from_secs_f64(1.0 / rate);
-        let quota = Quota::with_period(period).unwrap_or_else(|| Quota::per_second(std::num::NonZeroU32::MIN));
         AccountGate {
-            limiter: RateLimiter::direct(quota),
-            requests_per_second: rate,
+            limiter: Mutex::new(limiter(requests_per_second)),
             paused_until: Mutex::new(None),
             pauses: AtomicU64::new(0),
+        }
+    }
+
+    /// Paces the agreement at a new rate, for every client of it.
+    pub fn set_rate(&self, requests_per_second: f64) {
+        let mut slot = self.limiter.lock().unwrap_or_else(PoisonError::into_inner);
+        if (slot.0 - requests_per_second.clamp(MIN_RATE, MAX_RATE)).abs() > f64::EPSILON {
+            *slot = limiter(requests_per_second);
         }
     }
 
@@ -51,7 +54,8 @@ impl AccountGate {
                 _ => break,
             }
         }
-        self.limiter.until_ready().await;
+        let limiter = Arc::clone(&self.limiter.lock().unwrap_or_else(PoisonError::into_inner).1);
+        limiter.until_ready().await;
     }
 
     /// A 429 arrived: nobody using this agreement sends for `wait`.
@@ -77,8 +81,19 @@ impl AccountGate {
     }
 
     pub fn requests_per_second(&self) -> f64 {
-        self.requests_per_second
+        self.limiter.lock().unwrap_or_else(PoisonError::into_inner).0
     }
+}
+
+const MIN_RATE: f64 = 0.01;
+const MAX_RATE: f64 = 10_000.0;
+
+/// One call per period, no burst: workers in flight spread out evenly.
+fn limiter(requests_per_second: f64) -> (f64, Arc<DefaultDirectRateLimiter>) {
+    let rate = requests_per_second.clamp(MIN_RATE, MAX_RATE);
+    let quota = Quota::with_period(Duration::from_secs_f64(1.0 / rate))
+        .unwrap_or_else(|| Quota::per_second(std::num::NonZeroU32::MIN));
+    (rate, Arc::new(RateLimiter::direct(quota)))
 }
 
 struct Registry {
@@ -91,15 +106,13 @@ static REGISTRY: LazyLock<Registry> =
     LazyLock::new(|| Registry { hasher: RandomState::new(), gates: Mutex::new(HashMap::new()) });
 
 /// The gate for an agreement (the API at `base` used with `grant`). Every client of the same
-/// agreement gets the same gate while any of them lives; asking with another rate replaces it
-/// for clients made from then on.
+/// agreement gets the same gate while any of them lives; a new gate starts at
+/// `requests_per_second`, an existing one keeps its rate (change it with `set_rate`).
 pub fn gate_for(base: &url::Url, grant: &SecretString, requests_per_second: f64) -> Arc<AccountGate> {
     let key = REGISTRY.hasher.hash_one((base.as_str(), grant.expose_secret()));
     let mut gates = REGISTRY.gates.lock().unwrap_or_else(PoisonError::into_inner);
     gates.retain(|_, weak| weak.strong_count() > 0);
-    if let Some(gate) = gates.get(&key).and_then(Weak::upgrade)
-        && (gate.requests_per_second - requests_per_second).abs() < f64::EPSILON
-    {
+    if let Some(gate) = gates.get(&key).and_then(Weak::upgrade) {
         return gate;
     }
     let gate = Arc::new(AccountGate::new(requests_per_second));
@@ -125,6 +138,10 @@ mod tests {
         assert!(!Arc::ptr_eq(&a1, &b));
         let elsewhere = gate_for(&url("http://127.0.0.1:2/economic/"), &SecretString::from("grant-a"), 5.0);
         assert!(!Arc::ptr_eq(&a1, &elsewhere));
+        let faster = gate_for(&base, &SecretString::from("grant-a"), 50.0);
+        assert!(Arc::ptr_eq(&a1, &faster), "the rate does not split an agreement's gate");
+        faster.set_rate(50.0);
+        assert_eq!(a1.requests_per_second(), 50.0);
     }
 
     #[tokio::test]
