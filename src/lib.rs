@@ -5,6 +5,7 @@ pub mod config;
 pub mod connect;
 pub mod domain;
 pub mod engine;
+pub mod logging;
 pub mod sim;
 pub mod store;
 pub mod tui;

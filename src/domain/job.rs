@@ -113,7 +113,7 @@ impl JobStep {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {} job {job}: it is {}; {missing}", step.name(), state.label())]
+#[error("cannot {} for job {job}, which is {}: {missing}", step.name(), state.label())]
 pub struct StepRefused {
     pub job: i64,
     pub step: JobStep,

@@ -578,3 +578,95 @@ pub fn orders_per_minute(store: &Store, job: JobId, window: chrono::Duration, no
     let n = store.transferred_since(job, now - window)?;
     Ok(n as f64 / (window.num_seconds().max(1) as f64 / 60.0))
 }
+
+/// The result of a test transfer, shown to the support person and the customer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TestTransfer {
+    pub order: String,
+    pub invoice: Option<String>,
+    /// An existing transfer was named as the reference; nothing new was sent.
+    pub existing: bool,
+    pub state: OrderState,
+    pub detail: Option<String>,
+    pub lines: usize,
+    pub total: Option<rust_decimal::Decimal>,
+}
+
+/// Makes the job's test transfer: the named order (or, if it is already in the accounting
+/// system, takes it as the reference), else the range's oldest order; through the same
+/// path and safety as the run.
+pub async fn test_transfer(
+    db_path: &Path,
+    config: &Config,
+    job_id: JobId,
+    reference: Option<&str>,
+    client: reqwest::Client,
+) -> Result<TestTransfer, WorkerError> {
+    let mut store = Store::open(db_path)?;
+    let job = store.job(job_id)?;
+    // Refuse before any request if the step is out of order.
+    crate::domain::job::next_state(job_id, job.state, JobStep::TestTransfer).map_err(StoreError::Step)?;
+    let integration = store.integration(job.customer_id)?;
+    let source = source_for(&integration, client.clone())?;
+    let sink: Arc<dyn Sink> = Arc::from(sink_for(&integration, client, config.rates.economic)?);
+    if let Some(r) = reference
+        && let Some(invoice) = sink.find_invoice(r).await.map_err(|e| WorkerError::NotRunnable {
+            job: job_id,
+            state: job.state,
+            what: format!("cannot look order {r} up in the accounting system: {e}"),
+        })?
+        && invoice.is_booked()
+    {
+        let number = invoice.number.to_string();
+        crate::engine::jobs::record_test(&mut store, job_id, r, Some(&number), Utc::now())?;
+        store.log_event(job_id, Level::Info, Some(r), &format!("test transfer: existing {invoice} taken as the reference"), Utc::now())?;
+        return Ok(TestTransfer { order: r.into(), invoice: Some(number), existing: true, state: OrderState::Transferred, detail: None, lines: 0, total: None });
+    }
+    let order = match reference {
+        Some(r) => source.order(r).await?,
+        None => {
+            let range = job.range.ok_or_else(|| WorkerError::NotRunnable {
+                job: job_id,
+                state: job.state,
+                what: "it has no date range; name an order with --order REF".into(),
+            })?;
+            let query = OrderQuery { range: range.to_utc(integration.timezone), statuses: integration.settings.statuses.clone() };
+            let page = source.page(&query, None, 1).await?;
+            page.orders.into_iter().next().ok_or_else(|| WorkerError::NotRunnable {
+                job: job_id,
+                state: job.state,
+                what: "the range has no order to test with; name one with --order REF".into(),
+            })?
+        }
+    };
+    add_single(&mut store, job_id, &order)?;
+    let row = store.job_order(job_id, &order.id)?.ok_or(StoreError::JobNotFound(job_id))?;
+    let shared = Shared {
+        store: Mutex::new(store),
+        sink,
+        integration,
+        job: job_id,
+        customer: job.customer_id,
+        tz: config.user_tz(),
+        max_attempts: 1,
+    };
+    match row.state {
+        OrderState::Pending => shared.process(row, source.as_ref()).await?,
+        OrderState::Unknown => shared.reconcile(&row).await?,
+        _ => {}
+    }
+    let mut store = shared.store.into_inner().map_err(|_| WorkerError::Poisoned)?;
+    let row = store.job_order(job_id, &order.id)?.ok_or(StoreError::JobNotFound(job_id))?;
+    if row.state == OrderState::Transferred {
+        crate::engine::jobs::record_test(&mut store, job_id, &order.reference, row.invoice.as_deref(), Utc::now())?;
+    }
+    Ok(TestTransfer {
+        order: order.reference.clone(),
+        invoice: row.invoice.clone(),
+        existing: false,
+        state: row.state,
+        detail: row.detail.clone(),
+        lines: order.lines.len(),
+        total: Some(order.total),
+    })
+}

@@ -307,6 +307,13 @@ impl Store {
             .doing("recovering orders left sending")
     }
 
+    /// Every pending order of the job becomes cancelled (a cancel without a running worker).
+    pub fn cancel_pending(&self, job: JobId) -> Result<usize> {
+        self.conn()
+            .execute("UPDATE job_orders SET state = 'cancelled' WHERE job_id = ?1 AND state = 'pending'", [job])
+            .doing("cancelling pending orders")
+    }
+
     /// Orders per state, every state present (zero when none).
     pub fn order_counts(&self, job: JobId) -> Result<BTreeMap<&'static str, u64>> {
         let mut counts: BTreeMap<&'static str, u64> = OrderState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
