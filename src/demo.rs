@@ -108,8 +108,8 @@ pub async fn run(db: Option<PathBuf>, config: Config, seed: u64, port: u16) -> a
     }
     let opts = crate::sim::SimOptions { seed, ..Default::default() };
     let sim = crate::sim::start(opts, port).await.context("starting the simulator")?;
-    let manifest: ManifestFile = serde_json::from_value(serde_json::to_value(&sim.manifest)?)
-        .context("reading the simulator's manifest")?;
+    let manifest: ManifestFile =
+        serde_json::from_value(serde_json::to_value(&sim.manifest)?).context("reading the simulator's manifest")?;
     let mut store = Store::open(&db_path)?;
     let added = register(&mut store, &manifest)?;
     if added > 0 {
@@ -142,7 +142,13 @@ fn seed_usage(store: &Store, config: &Config, sim: &crate::sim::RunningSim) -> a
             }
             let orders = if month == since_month {
                 // Only the part of the first month from the start day on.
-                sim.data.count_for_domain_since(&summary.shop_domain, integration.since, month, tz, &integration.settings.statuses)
+                sim.data.count_for_domain_since(
+                    &summary.shop_domain,
+                    integration.since,
+                    month,
+                    tz,
+                    &integration.settings.statuses,
+                )
             } else {
                 orders
             };

@@ -47,7 +47,9 @@ pub enum JobCmd {
         by: String,
     },
     /// Start the import in a detached worker that outlives this terminal.
-    Start { job: i64 },
+    Start {
+        job: i64,
+    },
     /// The job's state and its orders per state.
     Status {
         job: i64,
@@ -59,9 +61,15 @@ pub enum JobCmd {
         #[arg(long)]
         json: bool,
     },
-    Pause { job: i64 },
-    Resume { job: i64 },
-    Cancel { job: i64 },
+    Pause {
+        job: i64,
+    },
+    Resume {
+        job: i64,
+    },
+    Cancel {
+        job: i64,
+    },
     /// Bill a finished job: quoted against actual orders, extra orders and half hours.
     Bill {
         job: i64,
@@ -98,7 +106,8 @@ pub async fn job(db: &Path, config: &Config, config_path: Option<&Path>, cmd: Jo
             let store = Store::open(db)?;
             let found = store.find_customer(&customer)?;
             let range = DateRange::new(parse_date(&from).context("--from")?, parse_date(&to).context("--to")?)?;
-            let (id, quote) = jobs::create_job(&store, config, found.customer.id, range, half_hours, now, client).await?;
+            let (id, quote) =
+                jobs::create_job(&store, config, found.customer.id, range, half_hours, now, client).await?;
             eprintln!(
                 "job {id} for {}: {} orders to import, {} incl. VAT; next: importdesk job accept {id} --by NAME --reference TEXT",
                 found.customer.name,
@@ -153,7 +162,10 @@ pub async fn job(db: &Path, config: &Config, config_path: Option<&Path>, cmd: Jo
                     store.job_step(job, JobStep::Start, &[])?;
                 }
                 JobState::Running | JobState::Paused if live => {
-                    bail!("job {job} already has a worker ({}); watch it with importdesk job status {job}", j.lease_owner.unwrap_or_default())
+                    bail!(
+                        "job {job} already has a worker ({}); watch it with importdesk job status {job}",
+                        j.lease_owner.unwrap_or_default()
+                    )
                 }
                 JobState::Running | JobState::Paused => {}
                 other => {
@@ -188,7 +200,8 @@ pub async fn job(db: &Path, config: &Config, config_path: Option<&Path>, cmd: Jo
                 println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "jobs": rows }))?);
             } else {
                 for j in list {
-                    let range = j.range.map(|r| format!("{} – {}", r.from, r.to)).unwrap_or_else(|| "single orders".into());
+                    let range =
+                        j.range.map(|r| format!("{} – {}", r.from, r.to)).unwrap_or_else(|| "single orders".into());
                     println!("{:>4}  customer {:>4}  {:<18} {range}", j.id, j.customer_id, j.state.label());
                 }
             }
@@ -205,11 +218,24 @@ pub async fn job(db: &Path, config: &Config, config_path: Option<&Path>, cmd: Jo
                 println!("quoted orders        {:>10}", format_count(s.quoted_orders));
                 println!("actual orders        {:>10}", format_count(s.actual_orders));
                 if let Some(d) = s.deviation_share {
-                    let flag = if s.deviation_flagged { "  ! more than the agreed deviation: an extra order fee may be added" } else { "" };
+                    let flag = if s.deviation_flagged {
+                        "  ! more than the agreed deviation: an extra order fee may be added"
+                    } else {
+                        ""
+                    };
                     println!("deviation            {:>9}%{flag}", (d * rust_decimal::Decimal::from(100)).round_dp(1));
                 }
-                println!("extra orders         {:>10}  × {} = {}", format_count(s.extra_orders), format_dkk(s.extra_order_price), format_dkk(s.extra_orders_cost));
-                println!("technician           {:>10}  {}", format!("{} × ½ h", s.technician_half_hours), format_dkk(s.technician_fee));
+                println!(
+                    "extra orders         {:>10}  × {} = {}",
+                    format_count(s.extra_orders),
+                    format_dkk(s.extra_order_price),
+                    format_dkk(s.extra_orders_cost)
+                );
+                println!(
+                    "technician           {:>10}  {}",
+                    format!("{} × ½ h", s.technician_half_hours),
+                    format_dkk(s.technician_fee)
+                );
                 println!("subtotal excl. VAT   {:>22}", format_dkk(s.subtotal_excl_vat));
                 println!("VAT                  {:>22}", format_dkk(s.vat));
                 println!("total incl. VAT      {:>22}", format_dkk(s.total_incl_vat));
@@ -257,7 +283,8 @@ fn step_word(step: JobStep) -> &'static str {
 
 pub async fn run(db: &Path, config: &Config, args: RunArgs) -> anyhow::Result<()> {
     let _guard = crate::logging::init(args.log.as_deref());
-    let end = worker::run_job(db, config, args.job, worker::WorkerOptions::default(), crate::connect::http::client()).await?;
+    let end =
+        worker::run_job(db, config, args.job, worker::WorkerOptions::default(), crate::connect::http::client()).await?;
     let store = Store::open(db)?;
     let s = jobs::status(&store, args.job)?;
     let line: Vec<String> = s.orders.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k} {v}")).collect();
@@ -269,7 +296,8 @@ pub async fn import_order(db: &Path, config: &Config, args: ImportOrderArgs) -> 
     let store = Store::open(db)?;
     let found = store.find_customer(&args.customer)?;
     drop(store);
-    let (job, row) = worker::import_single(db, config, found.customer.id, &args.order, crate::connect::http::client()).await?;
+    let (job, row) =
+        worker::import_single(db, config, found.customer.id, &args.order, crate::connect::http::client()).await?;
     match row.state.as_str() {
         "transferred" => println!("order {} → invoice {} (job {job})", row.reference, row.invoice.unwrap_or_default()),
         state => bail!(

@@ -369,7 +369,13 @@ async fn quote(db: Option<PathBuf>, config: &Config, args: QuoteArgs) -> anyhow:
 fn print_quote(customer: Option<&QuoteCustomer>, q: &Quote, config: &Config) {
     let tz = config.user_tz();
     if let Some(c) = customer {
-        println!("{} ({} {}, integration since {})", c.name, c.webshop.display_name(), c.shop_domain, c.integration_since);
+        println!(
+            "{} ({} {}, integration since {})",
+            c.name,
+            c.webshop.display_name(),
+            c.shop_domain,
+            c.integration_since
+        );
     }
     if let (Some(from), Some(to)) = (q.from, q.to) {
         println!("Range                 {from} – {to}");

@@ -53,9 +53,8 @@ pub fn billing_summary(
         .iter()
         .map(|m| extra_orders(m.total_usage.saturating_sub(m.job_orders), m.job_orders, plan.monthly_quota))
         .sum();
-    let deviation_share = (quoted_orders > 0).then(|| {
-        (Decimal::from(actual) - Decimal::from(quoted_orders)) / Decimal::from(quoted_orders)
-    });
+    let deviation_share = (quoted_orders > 0)
+        .then(|| (Decimal::from(actual) - Decimal::from(quoted_orders)) / Decimal::from(quoted_orders));
     let flagged = deviation_share.is_some_and(|d| d.abs() > deviation_threshold);
     let half_hours = technician_half_hours.max(1);
     let technician_fee = round_ore(pricing.half_hour_fee * Decimal::from(half_hours));
@@ -91,13 +90,27 @@ mod tests {
         let plan = &sample_plans()[0];
         let dec26 = Month { year: 2026, month: 12 };
         // Quoted 200, actually 260: 30 % over → flagged. 50 regular + 260 = 310 → 110 extra.
-        let s = billing_summary(plan, &Pricing::default(), 200, &[MonthUsage { month: dec26, job_orders: 260, total_usage: 310 }], 1, dec!(0.20));
+        let s = billing_summary(
+            plan,
+            &Pricing::default(),
+            200,
+            &[MonthUsage { month: dec26, job_orders: 260, total_usage: 310 }],
+            1,
+            dec!(0.20),
+        );
         assert!(s.deviation_flagged);
         assert_eq!(s.deviation_share, Some(dec!(0.300)));
         assert_eq!(s.extra_orders, 110);
         assert_eq!(s.extra_orders_cost, dec!(330.00));
         assert_eq!(s.total_incl_vat, dec!(1162.50));
-        let s = billing_summary(plan, &Pricing::default(), 200, &[MonthUsage { month: dec26, job_orders: 210, total_usage: 260 }], 1, dec!(0.20));
+        let s = billing_summary(
+            plan,
+            &Pricing::default(),
+            200,
+            &[MonthUsage { month: dec26, job_orders: 210, total_usage: 260 }],
+            1,
+            dec!(0.20),
+        );
         assert!(!s.deviation_flagged);
     }
 

@@ -146,7 +146,9 @@ pub fn next_state(job: i64, state: JobState, step: JobStep) -> Result<JobState, 
 fn missing_step(job: i64, state: JobState, step: JobStep) -> String {
     use JobState as S;
     let needs = match state {
-        S::Quoted => format!("the offer must be accepted first: importdesk job accept {job} --by NAME --reference TEXT"),
+        S::Quoted => {
+            format!("the offer must be accepted first: importdesk job accept {job} --by NAME --reference TEXT")
+        }
         S::OfferAccepted => format!("a test transfer must be made first: importdesk job test {job} [--order REF]"),
         S::TestTransferred => {
             format!("the customer must approve the test transfer first: importdesk job approve {job} --by NAME")
@@ -241,7 +243,16 @@ mod tests {
     #[test]
     fn the_happy_path() {
         let mut s = JobState::Quoted;
-        for step in [JobStep::Accept, JobStep::TestTransfer, JobStep::Approve, JobStep::Start, JobStep::Pause, JobStep::Resume, JobStep::Finish, JobStep::Bill] {
+        for step in [
+            JobStep::Accept,
+            JobStep::TestTransfer,
+            JobStep::Approve,
+            JobStep::Start,
+            JobStep::Pause,
+            JobStep::Resume,
+            JobStep::Finish,
+            JobStep::Bill,
+        ] {
             s = next_state(7, s, step).unwrap();
         }
         assert_eq!(s, JobState::Billed);

@@ -42,11 +42,21 @@ pub async fn create_job(
     Ok((id, quote))
 }
 
-pub fn accept(store: &mut Store, job: JobId, by: &str, reference: &str, now: DateTime<Utc>) -> Result<JobState, StoreError> {
+pub fn accept(
+    store: &mut Store,
+    job: JobId,
+    by: &str,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> Result<JobState, StoreError> {
     store.job_step(
         job,
         JobStep::Accept,
-        &[("accepted_by", Some(by.to_string())), ("acceptance_reference", Some(reference.to_string())), ("accepted_at", ts(now))],
+        &[
+            ("accepted_by", Some(by.to_string())),
+            ("acceptance_reference", Some(reference.to_string())),
+            ("accepted_at", ts(now)),
+        ],
     )
 }
 
@@ -70,7 +80,12 @@ pub fn approve(store: &mut Store, job: JobId, by: &str, now: DateTime<Utc>) -> R
 }
 
 /// The billing figures of a job from its transferred orders and the usage ledger.
-pub fn billing(store: &Store, config: &Config, job: &Job, half_hours: Option<u32>) -> Result<BillingSummary, EstimateError> {
+pub fn billing(
+    store: &Store,
+    config: &Config,
+    job: &Job,
+    half_hours: Option<u32>,
+) -> Result<BillingSummary, EstimateError> {
     let customer = store.customer(job.customer_id)?;
     let plan = config.plan(&customer.customer.plan).cloned().ok_or_else(|| EstimateError::UnknownPlan {
         customer: customer.customer.name.clone(),
@@ -157,7 +172,10 @@ mod tests {
     fn import_range_stops_the_day_before_the_integration() {
         let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
         let since = d(6, 1);
-        assert_eq!(import_range(DateRange { from: d(1, 1), to: d(12, 1) }, since), Some(DateRange { from: d(1, 1), to: d(5, 31) }));
+        assert_eq!(
+            import_range(DateRange { from: d(1, 1), to: d(12, 1) }, since),
+            Some(DateRange { from: d(1, 1), to: d(5, 31) })
+        );
         assert_eq!(import_range(DateRange { from: d(7, 1), to: d(8, 1) }, since), None);
     }
 }

@@ -84,7 +84,8 @@ fn holder_is_dead(owner: &str) -> bool {
     let Ok(pid) = pid.trim().parse::<i32>() else { return false };
     // Signal 0 checks existence only.
     #[allow(unsafe_code)]
-    let alive = unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    let alive =
+        unsafe { libc::kill(pid, 0) } == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
     !alive
 }
 
@@ -115,7 +116,13 @@ impl Shared {
         }
     }
 
-    fn move_order(&self, shop_id: &str, from: OrderState, to: OrderState, outcome: Outcome) -> Result<bool, WorkerError> {
+    fn move_order(
+        &self,
+        shop_id: &str,
+        from: OrderState,
+        to: OrderState,
+        outcome: Outcome,
+    ) -> Result<bool, WorkerError> {
         self.with_store(|s| s.transition(self.job, shop_id, from, to, &outcome, Utc::now()))
     }
 
@@ -171,13 +178,21 @@ impl Shared {
             // No invoice, or a draft the next transfer books: safe to send again.
             Ok(_) => {
                 if self.move_order(&order.shop_id, OrderState::Unknown, OrderState::Pending, Outcome::default())? {
-                    self.log(Level::Info, Some(&order.reference), &format!("{} reconciled: not booked, sent again", order.reference));
+                    self.log(
+                        Level::Info,
+                        Some(&order.reference),
+                        &format!("{} reconciled: not booked, sent again", order.reference),
+                    );
                 }
                 Ok(())
             }
             Err(e) => {
                 // Stay unknown; the next pass tries again.
-                self.log(Level::Warn, Some(&order.reference), &format!("{} could not be reconciled yet: {e}", order.reference));
+                self.log(
+                    Level::Warn,
+                    Some(&order.reference),
+                    &format!("{} could not be reconciled yet: {e}", order.reference),
+                );
                 Ok(())
             }
         }
@@ -203,7 +218,12 @@ impl Shared {
                     return self.retry_later(&order, OrderState::Pending, &err);
                 }
                 Err(e) => {
-                    let f = Failure::new(Cause::MalformedShopData, &order.reference, e.to_string(), "check the order in the webshop, then retry");
+                    let f = Failure::new(
+                        Cause::MalformedShopData,
+                        &order.reference,
+                        e.to_string(),
+                        "check the order in the webshop, then retry",
+                    );
                     return self.failed(&order, OrderState::Pending, &[f]);
                 }
             },
@@ -266,7 +286,12 @@ async fn list_orders(shared: &Shared, source: &dyn Source, job: &Job) -> Result<
         for m in &page.malformed {
             let id = m.id.clone().or_else(|| m.reference.clone()).unwrap_or_default();
             let reference = m.reference.clone().unwrap_or_else(|| id.clone());
-            let f = Failure::new(Cause::MalformedShopData, &reference, m.detail.clone(), "correct the order in the webshop, then retry");
+            let f = Failure::new(
+                Cause::MalformedShopData,
+                &reference,
+                m.detail.clone(),
+                "correct the order in the webshop, then retry",
+            );
             if let Some(o) = shared.with_store(|s| s.job_order(shared.job, &id))?
                 && o.state == OrderState::Pending
             {
@@ -350,7 +375,11 @@ async fn run_leased(
     });
     shared.log(Level::Info, None, &format!("worker {owner} started"));
     if recovered > 0 {
-        shared.log(Level::Warn, None, &format!("{recovered} orders were being sent when the last worker stopped; reconciling them"));
+        shared.log(
+            Level::Warn,
+            None,
+            &format!("{recovered} orders were being sent when the last worker stopped; reconciling them"),
+        );
     }
     let ttl = chrono::Duration::from_std(opts.lease_ttl).unwrap_or_else(|_| chrono::Duration::seconds(20));
 
@@ -406,7 +435,11 @@ async fn run_leased(
             match handle.await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
-                    shared.log(Level::Error, None, &format!("reading orders from the shop failed: {e}; retrying in 5 s"));
+                    shared.log(
+                        Level::Error,
+                        None,
+                        &format!("reading orders from the shop failed: {e}; retrying in 5 s"),
+                    );
                     tokio::time::sleep(Duration::from_secs(5)).await;
                 }
                 Err(e) => shared.log(Level::Error, None, &format!("listing task stopped: {e}")),
@@ -447,7 +480,10 @@ async fn run_leased(
                 shared.log(
                     Level::Info,
                     None,
-                    &format!("finished: {} transferred, {} failed, {} skipped", c["transferred"], c["failed"], c["skipped"]),
+                    &format!(
+                        "finished: {} transferred, {} failed, {} skipped",
+                        c["transferred"], c["failed"], c["skipped"]
+                    ),
                 );
                 return Ok(RunEnd::Finished);
             }
@@ -482,7 +518,11 @@ fn settle(done: TaskResult, in_flight: &mut HashSet<String>, shared: &Shared) {
     }
 }
 
-fn drain_finished(tasks: &mut JoinSet<(String, Result<(), WorkerError>)>, in_flight: &mut HashSet<String>, shared: &Shared) {
+fn drain_finished(
+    tasks: &mut JoinSet<(String, Result<(), WorkerError>)>,
+    in_flight: &mut HashSet<String>,
+    shared: &Shared,
+) {
     while let Some(done) = tasks.try_join_next() {
         settle(done, in_flight, shared);
     }
@@ -574,7 +614,12 @@ pub fn add_single(store: &mut Store, job: JobId, order: &Order) -> Result<(), St
 }
 
 /// For the live log: a rough orders-per-minute over the last `window`.
-pub fn orders_per_minute(store: &Store, job: JobId, window: chrono::Duration, now: DateTime<Utc>) -> Result<f64, StoreError> {
+pub fn orders_per_minute(
+    store: &Store,
+    job: JobId,
+    window: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<f64, StoreError> {
     let n = store.transferred_since(job, now - window)?;
     Ok(n as f64 / (window.num_seconds().max(1) as f64 / 60.0))
 }
@@ -619,8 +664,22 @@ pub async fn test_transfer(
     {
         let number = invoice.number.to_string();
         crate::engine::jobs::record_test(&mut store, job_id, r, Some(&number), Utc::now())?;
-        store.log_event(job_id, Level::Info, Some(r), &format!("test transfer: existing {invoice} taken as the reference"), Utc::now())?;
-        return Ok(TestTransfer { order: r.into(), invoice: Some(number), existing: true, state: OrderState::Transferred, detail: None, lines: 0, total: None });
+        store.log_event(
+            job_id,
+            Level::Info,
+            Some(r),
+            &format!("test transfer: existing {invoice} taken as the reference"),
+            Utc::now(),
+        )?;
+        return Ok(TestTransfer {
+            order: r.into(),
+            invoice: Some(number),
+            existing: true,
+            state: OrderState::Transferred,
+            detail: None,
+            lines: 0,
+            total: None,
+        });
     }
     let order = match reference {
         Some(r) => source.order(r).await?,
@@ -630,7 +689,10 @@ pub async fn test_transfer(
                 state: job.state,
                 what: "it has no date range; name an order with --order REF".into(),
             })?;
-            let query = OrderQuery { range: range.to_utc(integration.timezone), statuses: integration.settings.statuses.clone() };
+            let query = OrderQuery {
+                range: range.to_utc(integration.timezone),
+                statuses: integration.settings.statuses.clone(),
+            };
             let page = source.page(&query, None, 1).await?;
             page.orders.into_iter().next().ok_or_else(|| WorkerError::NotRunnable {
                 job: job_id,

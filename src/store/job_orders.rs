@@ -113,9 +113,9 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<JobOrder> {
         shop_id: r.get(1)?,
         reference: r.get(2)?,
         created_at: parse_ts(r.get(3)?).unwrap_or_default(),
-        state: state.parse().map_err(|e: String| {
-            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into())
-        })?,
+        state: state
+            .parse()
+            .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, e.into()))?,
         attempts: r.get::<_, i64>(5)?.max(0) as u32,
         next_attempt_at: parse_ts(r.get(6)?),
         last_attempt_at: parse_ts(r.get(7)?),
@@ -321,7 +321,8 @@ impl Store {
             .conn()
             .prepare_cached("SELECT state, COUNT(*) FROM job_orders WHERE job_id = ?1 GROUP BY state")
             .doing("counting orders")?;
-        let rows = stmt.query_map([job], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).doing("counting orders")?;
+        let rows =
+            stmt.query_map([job], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).doing("counting orders")?;
         for row in rows {
             let (state, n) = row.doing("counting orders")?;
             if let Ok(s) = state.parse::<OrderState>() {
@@ -360,7 +361,14 @@ impl Store {
         Ok(n.max(0) as u64)
     }
 
-    pub fn log_event(&self, job: JobId, level: Level, reference: Option<&str>, message: &str, now: DateTime<Utc>) -> Result<()> {
+    pub fn log_event(
+        &self,
+        job: JobId,
+        level: Level,
+        reference: Option<&str>,
+        message: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.conn()
             .execute(
                 "INSERT INTO events (job_id, at, level, reference, message) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -434,7 +442,9 @@ mod tests {
         assert_eq!(s.usage(1, month).unwrap(), 1, "counted once");
         let o = s.job_order(job, "1").unwrap().unwrap();
         assert_eq!((o.state, o.attempts, o.invoice.as_deref()), (OrderState::Transferred, 1, Some("20001")));
-        assert!(s.transition(job, "1", OrderState::Transferred, OrderState::Pending, &Outcome::default(), now).is_err());
+        assert!(
+            s.transition(job, "1", OrderState::Transferred, OrderState::Pending, &Outcome::default(), now).is_err()
+        );
         let counts = s.order_counts(job).unwrap();
         assert_eq!((counts["transferred"], counts["pending"], counts["unknown"]), (1, 2, 0));
     }

@@ -89,7 +89,9 @@ pub struct Job {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("job {job} is already being worked on by {owner} (lease until {until}); stop that worker or wait for its lease to run out")]
+#[error(
+    "job {job} is already being worked on by {owner} (lease until {until}); stop that worker or wait for its lease to run out"
+)]
 pub struct LeaseHeld {
     pub job: JobId,
     pub owner: String,
@@ -124,9 +126,9 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<Job> {
         customer_id: r.get(1)?,
         kind: if kind == "single" { JobKind::Single } else { JobKind::Range },
         range,
-        state: state.parse().map_err(|e: String| {
-            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into())
-        })?,
+        state: state
+            .parse()
+            .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into()))?,
         quote: quote.and_then(|q| serde_json::from_str(&q).ok()),
         quoted_orders: r.get::<_, i64>(7)?.max(0) as u64,
         accepted_by: r.get(8)?,
