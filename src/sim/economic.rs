@@ -360,27 +360,27 @@ impl EconomicSim {
         None
     }
 
-    /// A JSON body: parsed, or the 400/415 e-conomic sends.
-    fn read_body<T: serde::de::DeserializeOwned>(&self, headers: &HeaderMap, body: &Bytes) -> Result<T, Response> {
+    /// A JSON body: parsed, or the 400/415 e-conomic sends (boxed: a response is large).
+    fn read_body<T: serde::de::DeserializeOwned>(&self, headers: &HeaderMap, body: &Bytes) -> Result<T, Box<Response>> {
         let json = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
         if !json {
-            return Err(self.error(
+            return Err(Box::new(self.error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "The request must have Content-Type: application/json.",
                 "Set the Content-Type header.",
                 None,
-            ));
+            )));
         }
         serde_json::from_slice(body).map_err(|e| {
-            self.error(
+            Box::new(self.error(
                 StatusCode::BAD_REQUEST,
                 &format!("The request body could not be read: {e}"),
                 "Send a JSON document matching the schema.",
                 None,
-            )
+            ))
         })
     }
 }
@@ -563,7 +563,7 @@ async fn create_customer(State(sim): State<EconomicSim>, headers: HeaderMap, bod
     let grant = enter!(sim, headers);
     let mut customer: Customer = match sim.read_body(&headers, &body) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let outcome = sim.with(&grant, |a| {
         let errors = validate::customer(&customer, &|n| a.customers.contains_key(&n));
@@ -606,7 +606,7 @@ async fn create_product(State(sim): State<EconomicSim>, headers: HeaderMap, body
     let grant = enter!(sim, headers);
     let product: Product = match sim.read_body(&headers, &body) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let outcome = sim.with(&grant, |a| {
         let errors = validate::product(&product, &|n| a.products.contains_key(n));
@@ -690,7 +690,7 @@ async fn create_draft(
     let grant = enter!(sim, headers);
     let mut invoice: Invoice = match sim.read_body(&headers, &body) {
         Ok(i) => i,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let base = link_base(&headers, &uri);
     let outcome = sim.with(&grant, |a| {
@@ -727,7 +727,7 @@ async fn book(
     let grant = enter!(sim, headers);
     let request: Value = match sim.read_body(&headers, &body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Ok(request) = serde_json::from_value::<BookRequest>(request) else {
         let mut errors = validate::Errors::default();
