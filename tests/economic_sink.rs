@@ -367,3 +367,47 @@ async fn the_preflight_check_reads_only() {
     assert_eq!(sim.products(GRANT).len(), 2);
     assert_eq!(sim.stats(GRANT).drafts_created, 0);
 }
+
+#[tokio::test]
+async fn the_shop_simulator_serves_economic_seeded_from_its_catalogue() {
+    use importdesk::sim::{self, DefectRates, SimOptions};
+    let opts = SimOptions {
+        seed: 11,
+        now: Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap(),
+        customers: 2,
+        defects: DefectRates { product_missing_in_accounting: 0.5, empty_sku: 0.0, ..DefectRates::default() },
+        ..SimOptions::default()
+    };
+    let running = sim::start(opts, 0).await.unwrap();
+    let shop = &running.data.customers[0];
+    let entry = &shop.customer;
+    assert!(entry.accounting_url.ends_with("/economic"), "{}", entry.accounting_url);
+    let economic = Economic::new(
+        importdesk::connect::http::client(),
+        &entry.accounting_url,
+        SecretString::from(entry.app_secret.clone()),
+        SecretString::from(entry.grant_token.clone()),
+    )
+    .unwrap();
+    let products = shop.products();
+    let present = products.iter().find(|p| p.in_accounting).expect("some products are in accounting");
+    let absent = products.iter().find(|p| !p.in_accounting).expect("some are not");
+    let o = order(
+        "#1",
+        vec![
+            line(LineKind::Product, present.sku.as_deref(), &present.name, dec!(1), dec!(100)),
+            line(LineKind::Product, absent.sku.as_deref(), &absent.name, dec!(1), dec!(100)),
+        ],
+    );
+    let failures = economic.check(&o, &IntegrationSettings::default()).await.unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].cause, Cause::MissingProduct);
+    assert_eq!(failures[0].value, absent.sku);
+    let shared = IntegrationSettings {
+        customer_matching: CustomerMatching::Shared { customer_number: 1 },
+        ..IntegrationSettings::default()
+    };
+    let one = order("#2", vec![line(LineKind::Product, present.sku.as_deref(), &present.name, dec!(1), dec!(100))]);
+    assert!(economic.transfer(&one, &shared).await.unwrap().is_booked());
+    running.shutdown().await;
+}

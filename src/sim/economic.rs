@@ -27,7 +27,9 @@ use crate::connect::economic_wire::{
     BookRequest, Collection, Customer, DEFAULT_PAGE_SIZE, ErrorBody, Invoice, MAX_PAGE_SIZE, Pagination, Product,
     ProductGroupRef, decode_product_number,
 };
+use crate::domain::customer::AccountingKind;
 use crate::domain::money::{DANISH_VAT_RATE, round_ore};
+use crate::sim::data::SimData;
 
 pub use filter::{Filter, parse as parse_filter};
 
@@ -79,6 +81,59 @@ impl Default for EconomicOptions {
             seed: 7,
         }
     }
+}
+
+impl EconomicOptions {
+    /// What the demo runs against: a remote API's latency, and a per-second limit a little
+    /// above the client's configured pace, so a faster client meets real 429s.
+    pub fn realistic() -> EconomicOptions {
+        let client_rate = crate::config::Rates::default().economic.requests_per_second;
+        EconomicOptions {
+            latency: Duration::from_millis(80),
+            requests_per_second: Some((client_rate * 1.25).ceil().max(1.0) as u32),
+            ..EconomicOptions::default()
+        }
+    }
+}
+
+/// The customer every simulated agreement holds for integrations that book all orders on
+/// one shared customer.
+pub const SHARED_CUSTOMER_NUMBER: u64 = 1;
+
+/// One agreement per simulated shop, holding the shop's catalogue minus the products marked
+/// missing in accounting (and those without a SKU, which cannot be looked up), so the data
+/// set's failure causes happen for real.
+pub fn seeds_from(data: &SimData) -> Vec<AgreementSeed> {
+    data.customers
+        .iter()
+        .filter(|shop| shop.customer.accounting == AccountingKind::Economic)
+        .map(|shop| AgreementSeed {
+            app_secret: shop.customer.app_secret.clone(),
+            grant_token: shop.customer.grant_token.clone(),
+            products: shop
+                .products()
+                .into_iter()
+                .filter(|p| p.in_accounting)
+                .filter_map(|p| {
+                    let number = p.sku?;
+                    // Accounting prices are net; the shop's include Danish VAT.
+                    let price = round_ore(p.unit_price_incl_vat / (Decimal::ONE + DANISH_VAT_RATE));
+                    Some(ProductSeed { number, name: p.name, price })
+                })
+                .collect(),
+            customers: vec![CustomerSeed {
+                number: SHARED_CUSTOMER_NUMBER,
+                name: "Webshop customers".into(),
+                email: None,
+            }],
+        })
+        .collect()
+}
+
+/// The e-conomic router for the simulated shops' agreements, with realistic latency and
+/// rate limit; the shop server mounts it at `/economic`.
+pub fn router_for(data: &Arc<SimData>) -> Router {
+    EconomicSim::new(seeds_from(data), EconomicOptions { seed: data.seed, ..EconomicOptions::realistic() }).router()
 }
 
 /// A fault armed for the next matching request of one agreement; each fires once.

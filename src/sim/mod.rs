@@ -111,10 +111,9 @@ impl SimState {
 pub type Mount = (String, Router);
 
 /// The routers of the simulated accounting systems, built from the data set they seed
-/// themselves from. The e-conomic simulator mounts here:
-/// `vec![("/economic".into(), economic::router_for(data))]`.
-fn accounting_mounts(_data: &Arc<SimData>) -> Vec<Mount> {
-    Vec::new()
+/// themselves from: the e-conomic simulator at `/economic`.
+fn accounting_mounts(data: &Arc<SimData>) -> Vec<Mount> {
+    vec![("/economic".into(), economic::router_for(data))]
 }
 
 /// Every shop route, the control endpoints under `/_sim`, and the extra mounts.
