@@ -411,3 +411,51 @@ async fn the_shop_simulator_serves_economic_seeded_from_its_catalogue() {
     assert!(economic.transfer(&one, &shared).await.unwrap().is_booked());
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_barred_product_is_refused_before_anything_is_sent() {
+    let (sim, economic, base) = start(EconomicOptions::default()).await;
+    let barred = serde_json::json!({
+        "productNumber": "OLD-CAP", "name": "Old cap", "productGroup": {"productGroupNumber": 1}, "barred": true
+    });
+    let resp = reqwest::Client::new()
+        .post(format!("{base}products"))
+        .header("X-AppSecretToken", SECRET)
+        .header("X-AgreementGrantToken", GRANT)
+        .json(&barred)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let o = order("#11001", vec![line(LineKind::Product, Some("OLD-CAP"), "Old cap", dec!(1), dec!(50))]);
+    let settings = IntegrationSettings { create_missing_products: true, ..IntegrationSettings::default() };
+    let preflight = economic.check(&o, &settings).await.unwrap();
+    assert_eq!(preflight.len(), 1);
+    assert!(preflight[0].detail.contains("barred"), "{}", preflight[0].detail);
+    let err = economic.transfer(&o, &settings).await.unwrap_err();
+    assert_eq!(err.cause(), Cause::AccountingValidation);
+    assert_eq!(rejected(err)[0].value.as_deref(), Some("OLD-CAP"));
+    assert_eq!(sim.stats(GRANT).drafts_created, 0);
+}
+
+#[tokio::test]
+async fn a_product_deleted_after_it_was_checked_is_economics_e06000_on_that_line() {
+    let (sim, economic, _) = start(EconomicOptions::default()).await;
+    let settings = IntegrationSettings::default();
+    economic.transfer(&full_order("#12001"), &settings).await.unwrap();
+    assert!(sim.remove_product(GRANT, "TSHIRT-BL"));
+    let err = economic.transfer(&full_order("#12002"), &settings).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "e-conomic rejected order #12002: line 1 'T-shirt, blue': product TSHIRT-BL does not exist (E06000)"
+    );
+    let failures = rejected(err);
+    assert_eq!(failures[0].cause, Cause::MissingProduct);
+    assert_eq!(failures[0].value.as_deref(), Some("TSHIRT-BL"));
+    assert_eq!(failures[0].vendor_code.as_deref(), Some("E06000"));
+    assert_eq!(failures[0].field.as_deref(), Some("lines[0].product"));
+    assert_eq!(sim.booked_invoices(GRANT).len(), 1);
+    // The stale "exists" was forgotten: a retry without the product is refused up front.
+    assert_eq!(economic.transfer(&full_order("#12002"), &settings).await.unwrap_err().cause(), Cause::MissingProduct);
+    assert_eq!(sim.stats(GRANT).drafts_created, 1);
+}

@@ -35,12 +35,21 @@ const DOES_NOT_EXIST: &str = "E06000";
 /// Lookups shared by every clone: a product's existence and an e-mail's customer number.
 #[derive(Default)]
 struct Cache {
-    products: Mutex<HashMap<String, bool>>,
+    products: Mutex<HashMap<String, ProductState>>,
     customers: Mutex<HashMap<String, u64>>,
     /// Held while a customer is looked up and maybe created, so two orders from one new
     /// buyer do not create two customers.
     customer_creation: tokio::sync::Mutex<()>,
     product_creation: tokio::sync::Mutex<()>,
+}
+
+/// What e-conomic holds for a SKU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProductState {
+    Missing,
+    Present,
+    /// Exists but may not be sold.
+    Barred,
 }
 
 /// A client for one e-conomic agreement. Clones share the cache and the agreement's gate.
@@ -439,57 +448,76 @@ impl Economic {
         Ok(number)
     }
 
-    async fn product_exists(&self, sku: &str) -> Result<bool, CallError> {
+    async fn product_state(&self, sku: &str) -> Result<ProductState, CallError> {
         if let Some(known) = self.cache.products.lock().unwrap_or_else(PoisonError::into_inner).get(sku).copied() {
             return Ok(known);
         }
         let path = format!("products/{}", encode_product_number(sku));
-        let exists = self.get::<Product>(&path, &[]).await?.is_some();
-        self.cache.products.lock().unwrap_or_else(PoisonError::into_inner).insert(sku.to_string(), exists);
-        Ok(exists)
+        let state = match self.get::<Product>(&path, &[]).await? {
+            None => ProductState::Missing,
+            Some(p) if p.barred => ProductState::Barred,
+            Some(_) => ProductState::Present,
+        };
+        self.cache.products.lock().unwrap_or_else(PoisonError::into_inner).insert(sku.to_string(), state);
+        Ok(state)
     }
 
-    /// Every product line's SKU exists afterwards, or the order is rejected naming each
-    /// missing one. Missing products are created only when the settings allow it.
+    /// Every product line's SKU exists and may be sold afterwards, or the order is rejected
+    /// naming each line at fault. Missing products are created only when the settings allow.
     async fn ensure_products(&self, order: &Order, settings: &IntegrationSettings) -> Result<(), SinkError> {
         let mut failures = Vec::new();
         for (index, line) in order.product_lines() {
             let Some(sku) = line.sku.as_deref() else { continue };
-            if self.product_exists(sku).await.map_err(|e| self.lookup_error(order, e))? {
-                continue;
-            }
-            if !settings.create_missing_products {
-                failures.push(Failure::missing_product(order, index, sku, NAME));
-                continue;
-            }
-            let _creating = self.cache.product_creation.lock().await;
-            self.forget_product(sku);
-            if self.product_exists(sku).await.map_err(|e| self.lookup_error(order, e))? {
-                continue;
-            }
-            let product = Product {
-                product_number: Some(sku.to_string()),
-                name: Some(line.description.clone()).filter(|d| !d.trim().is_empty()).or_else(|| Some(sku.to_string())),
-                sales_price: Some(round_ore(line.unit_price)),
-                product_group: Some(ProductGroupRef { product_group_number: Some(settings.product_group_number) }),
-                barred: false,
-            };
-            match self.post::<_, Product>("products", &product).await {
-                Ok(_) => {
-                    self.cache.products.lock().unwrap_or_else(PoisonError::into_inner).insert(sku.to_string(), true);
+            let mut state = self.product_state(sku).await.map_err(|e| self.lookup_error(order, e))?;
+            if state == ProductState::Missing && settings.create_missing_products {
+                let _creating = self.cache.product_creation.lock().await;
+                // Another task may have created it while this one waited.
+                self.forget_product(sku);
+                state = self.product_state(sku).await.map_err(|e| self.lookup_error(order, e))?;
+                if state == ProductState::Missing {
+                    failures.extend(self.create_product(order, sku, line, settings).await?);
+                    continue;
                 }
-                Err(e @ CallError::Status { status: 400..=499, .. }) => {
-                    if let SinkError::Rejected { failures: more, .. } = self.rejection(order, e) {
-                        failures.extend(more);
-                    }
-                }
-                Err(e) => return Err(self.lookup_error(order, e)),
             }
+            failures.extend(product_failure(order, index, sku, state, settings));
         }
         if failures.is_empty() {
             Ok(())
         } else {
             Err(SinkError::Rejected { system: SYSTEM, order: order.reference.clone(), failures })
+        }
+    }
+
+    /// Creates a product for a line; a 4xx comes back as the line's failures.
+    async fn create_product(
+        &self,
+        order: &Order,
+        sku: &str,
+        line: &crate::domain::order::OrderLine,
+        settings: &IntegrationSettings,
+    ) -> Result<Vec<Failure>, SinkError> {
+        let product = Product {
+            product_number: Some(sku.to_string()),
+            name: Some(line.description.trim().to_string()).filter(|d| !d.is_empty()).or_else(|| Some(sku.to_string())),
+            sales_price: Some(round_ore(line.unit_price)),
+            product_group: Some(ProductGroupRef { product_group_number: Some(settings.product_group_number) }),
+            barred: false,
+        };
+        match self.post::<_, Product>("products", &product).await {
+            Ok(_) => {
+                self.cache
+                    .products
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(sku.to_string(), ProductState::Present);
+                Ok(Vec::new())
+            }
+            Err(e @ CallError::Status { status: 400..=499, .. }) => match self.rejection(order, e) {
+                SinkError::Rejected { failures, .. } => Ok(failures),
+                other => Err(other),
+            },
+            // A lost reply to a product POST is harmless: the next attempt looks it up first.
+            Err(e) => Err(self.lookup_error(order, e)),
         }
     }
 
@@ -580,6 +608,38 @@ impl Economic {
     }
 }
 
+/// What is wrong with a product line given what e-conomic holds (a missing product that will
+/// be created is fine).
+fn product_failure(
+    order: &Order,
+    index: usize,
+    sku: &str,
+    state: ProductState,
+    settings: &IntegrationSettings,
+) -> Option<Failure> {
+    match state {
+        ProductState::Present => None,
+        ProductState::Missing if settings.create_missing_products => None,
+        ProductState::Missing => Some(Failure::missing_product(order, index, sku, NAME)),
+        ProductState::Barred => {
+            let label = order.lines.get(index).map_or_else(|| format!("line {}", index + 1), |l| line_label(index, l));
+            Some(
+                Failure::new(
+                    Cause::AccountingValidation,
+                    &order.reference,
+                    format!("{label}: product {sku} is barred in e-conomic"),
+                    format!(
+                        "lift the bar on product {sku} in e-conomic (or correct the SKU in the webshop), then retry"
+                    ),
+                )
+                .at_line(index + 1)
+                .with_value(sku)
+                .with_vendor(None, Some(format!("lines[{index}].product")), None),
+            )
+        }
+    }
+}
+
 fn default_description(kind: LineKind, sku: Option<&str>) -> String {
     match (kind, sku) {
         (LineKind::Product, Some(sku)) => format!("Product {sku}"),
@@ -633,6 +693,20 @@ impl Sink for Economic {
                     .with_vendor(None, None, Some(raw)),
                 ],
             },
+            CallError::Status { status: 400..=499, error, raw, .. } => SinkError::Rejected {
+                system: SYSTEM,
+                order: reference.to_string(),
+                failures: vec![
+                    Failure::new(
+                        Cause::AccountingValidation,
+                        reference,
+                        format!("looking the invoice up by its reference failed: {error}"),
+                        "check that the reference can be searched in e-conomic; report it if the message makes no sense",
+                    )
+                    .with_value(reference)
+                    .with_vendor(None, Some("references.other".into()), Some(raw)),
+                ],
+            },
             other => SinkError::Transient {
                 order: reference.to_string(),
                 error: other.connect_error().clone(),
@@ -659,11 +733,8 @@ impl Sink for Economic {
             let Some(sku) = line.sku.as_deref().filter(|s| s.chars().count() <= MAX_PRODUCT_NUMBER_CHARS) else {
                 continue;
             };
-            if !self.product_exists(sku).await.map_err(|e| self.lookup_error(order, e))?
-                && !settings.create_missing_products
-            {
-                failures.push(Failure::missing_product(order, index, sku, NAME));
-            }
+            let state = self.product_state(sku).await.map_err(|e| self.lookup_error(order, e))?;
+            failures.extend(product_failure(order, index, sku, state, settings));
         }
         Ok(failures)
     }

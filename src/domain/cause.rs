@@ -11,6 +11,8 @@ use super::order::{LineKind, Order, OrderLine};
 
 /// e-conomic product numbers are at most 25 characters.
 pub const MAX_PRODUCT_NUMBER_CHARS: usize = 25;
+/// Customer numbers are integers without a leading 0, at most 9 digits.
+pub const MAX_CUSTOMER_NUMBER: u32 = 999_999_999;
 
 /// Why an order could not be transferred. The codes (`as_str`) are stored and shown in the CLI
 /// and JSON: they are never renamed.
@@ -238,6 +240,20 @@ pub fn check_order(order: &Order, settings: &IntegrationSettings) -> Vec<Failure
             .with_value("email"),
         );
     }
+    if let CustomerMatching::Shared { customer_number } = settings.customer_matching
+        && !(1..=MAX_CUSTOMER_NUMBER).contains(&customer_number)
+    {
+        failures.push(
+            Failure::new(
+                Cause::AccountingValidation,
+                reference,
+                format!("the integration's shared customer number {customer_number} is not between 1 and {MAX_CUSTOMER_NUMBER}"),
+                "correct the shared customer number in the integration's settings, then retry",
+            )
+            .with_value(customer_number.to_string())
+            .with_vendor(None, Some("customer.customerNumber".into()), None),
+        );
+    }
     for (index, line) in order.lines.iter().enumerate() {
         failures.extend(check_line(reference, shop, index, line));
     }
@@ -409,6 +425,14 @@ mod tests {
         o.buyer.company = Some("Hansen ApS".into());
         let causes: Vec<Cause> = check_order(&o, &strict).iter().map(|f| f.cause).collect();
         assert_eq!(causes, [Cause::MissingPhone], "a company name is a name");
+
+        let zero = IntegrationSettings {
+            customer_matching: CustomerMatching::Shared { customer_number: 0 },
+            ..IntegrationSettings::default()
+        };
+        let failures = check_order(&o, &zero);
+        assert_eq!(failures[0].cause, Cause::AccountingValidation);
+        assert_eq!(failures[0].value.as_deref(), Some("0"));
     }
 
     #[test]

@@ -310,6 +310,11 @@ impl EconomicSim {
         .is_some()
     }
 
+    /// Deletes a product, as someone tidying the accounting system might mid-import.
+    pub fn remove_product(&self, grant: &str, number: &str) -> bool {
+        self.with(grant, |a| a.products.remove(number).is_some()).unwrap_or(false)
+    }
+
     /// Arms a fault for the agreement's next matching request.
     pub fn inject(&self, grant: &str, fault: Fault) -> bool {
         self.with(grant, |a| a.faults.push(fault)).is_some()
