@@ -10,6 +10,7 @@ use tokio::time::Instant;
 /// Shopify's standard bucket: 40 calls, leaking 2 per second.
 pub const DEFAULT_CAPACITY: f64 = 40.0;
 pub const DEFAULT_LEAK_PER_SECOND: f64 = 2.0;
+const MIN_LEAK_PER_SECOND: f64 = 0.1;
 
 /// A model of the shop's bucket: how full it is now, what it holds, how fast it drains.
 #[derive(Debug)]
@@ -22,10 +23,16 @@ struct State {
     /// Calls in the bucket at `at`, including calls booked but not yet sent.
     level: f64,
     capacity: f64,
+    /// The drain rate assumed now: `nominal_leak`, halved by each 429 and grown back by
+    /// successful calls, so a shop that drains slower than its plan suggests (or another
+    /// app sharing the bucket) is learnt instead of hit again and again.
     leak_per_second: f64,
+    nominal_leak: f64,
     at: Instant,
     /// Set by a 429: nobody sends before this.
     paused_until: Option<Instant>,
+    /// Counts 429s, so that a caller who booked before one can tell its wait is stale.
+    pauses: u64,
 }
 
 impl State {
@@ -49,9 +56,11 @@ impl LeakyBucket {
             state: Mutex::new(State {
                 level: 0.0,
                 capacity: capacity.max(1.0),
-                leak_per_second: leak_per_second.max(0.1),
+                leak_per_second: leak_per_second.max(MIN_LEAK_PER_SECOND),
+                nominal_leak: leak_per_second.max(MIN_LEAK_PER_SECOND),
                 at: Instant::now(),
                 paused_until: None,
+                pauses: 0,
             }),
         }
     }
@@ -62,16 +71,27 @@ impl LeakyBucket {
     }
 
     /// Waits until one more call fits under the ceiling, then returns; the call is booked.
+    /// A 429 seen by anyone while waiting makes the wait stale: the call is booked again
+    /// behind the pause, so waiters come back spaced out rather than all at once.
     pub async fn acquire(&self) {
-        let wait = self.reserve(Instant::now());
-        if !wait.is_zero() {
-            tracing::debug!(wait_ms = wait.as_millis() as u64, "pacing Shopify calls");
-            tokio::time::sleep(wait).await;
+        loop {
+            let (wait, pauses) = self.book(Instant::now());
+            if !wait.is_zero() {
+                tracing::debug!(wait_ms = wait.as_millis() as u64, "pacing Shopify calls");
+                tokio::time::sleep(wait).await;
+            }
+            if self.lock().pauses == pauses {
+                return;
+            }
         }
     }
 
     /// Books one call at `now` and says how long to wait before sending it.
     pub fn reserve(&self, now: Instant) -> Duration {
+        self.book(now).0
+    }
+
+    fn book(&self, now: Instant) -> (Duration, u64) {
         let mut s = self.lock();
         s.drain(now);
         let paused = s.paused_until.map(|until| until.saturating_duration_since(now)).unwrap_or_default();
@@ -79,7 +99,7 @@ impl LeakyBucket {
         let over = level_then + 1.0 - s.ceiling();
         let wait = if over > 0.0 { paused + Duration::from_secs_f64(over / s.leak_per_second) } else { paused };
         s.level += 1.0;
-        wait
+        (wait, s.pauses)
     }
 
     /// What the shop said after a call: `X-Shopify-Shop-Api-Call-Limit: 32/40`. The bucket
@@ -91,9 +111,11 @@ impl LeakyBucket {
         if capacity >= 1.0 && (capacity - s.capacity).abs() > f64::EPSILON {
             s.capacity = capacity;
             // Shopify's plans keep the ratio: 40/2, 80/4 (Advanced), 400/20 (Plus).
-            s.leak_per_second = (capacity / 20.0).max(DEFAULT_LEAK_PER_SECOND);
+            s.nominal_leak = (capacity / 20.0).max(DEFAULT_LEAK_PER_SECOND);
+            s.leak_per_second = s.leak_per_second.min(s.nominal_leak);
         }
         s.level = s.level.max(used);
+        s.leak_per_second = (s.leak_per_second * 1.05).min(s.nominal_leak);
     }
 
     /// A 429: everybody waits `retry_after`, and the bucket is taken as full.
@@ -103,6 +125,13 @@ impl LeakyBucket {
         let until = now + retry_after;
         s.paused_until = Some(s.paused_until.map_or(until, |u| u.max(until)));
         s.level = s.level.max(s.capacity);
+        s.leak_per_second = (s.leak_per_second / 2.0).max(MIN_LEAK_PER_SECOND);
+        s.pauses += 1;
+    }
+
+    /// The drain rate assumed now (for tests and the log).
+    pub fn leak_per_second(&self) -> f64 {
+        self.lock().leak_per_second
     }
 
     /// The current estimate (for tests and the log).
@@ -180,6 +209,19 @@ mod tests {
         bucket.pause(Duration::from_secs(3), now);
         let wait = bucket.reserve(now);
         assert!(wait >= Duration::from_secs(3), "{wait:?}");
+    }
+
+    #[test]
+    fn a_429_halves_the_assumed_leak_and_successes_restore_it() {
+        let bucket = LeakyBucket::new(40.0, 2.0);
+        let now = Instant::now();
+        bucket.pause(Duration::from_secs(1), now);
+        bucket.pause(Duration::from_secs(1), now);
+        assert_eq!(bucket.leak_per_second(), 0.5);
+        for _ in 0..100 {
+            bucket.observe(0.0, 40.0, now);
+        }
+        assert_eq!(bucket.leak_per_second(), 2.0);
     }
 
     #[test]

@@ -67,10 +67,7 @@ pub fn classify(ctx: &Context<'_>, status: StatusCode, headers: HeaderMap, body:
     let message = scrub(&describe(&vendor, status, body), ctx.secrets);
     let code = vendor.code.map(|c| scrub(&c, ctx.secrets));
     let code_num = status.as_u16();
-    let retry_after = headers
-        .get(reqwest::header::RETRY_AFTER)
-        .is_some()
-        .then(|| Duration::from_secs(http::retry_after_seconds(&headers, 1)));
+    let retry_after = retry_after(&headers);
     let error = match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ConnectError::Unauthorized {
             system,
@@ -83,16 +80,26 @@ pub fn classify(ctx: &Context<'_>, status: StatusCode, headers: HeaderMap, body:
         },
         StatusCode::NOT_FOUND => ConnectError::NotFound { system, host, what: ctx.what.to_string() },
         StatusCode::TOO_MANY_REQUESTS => {
-            let seconds = http::retry_after_seconds(&headers, 2);
+            // Without a Retry-After, Shopify's own advice is to wait about two seconds.
+            let wait = retry_after.unwrap_or(Duration::from_secs(2));
+            let seconds = wait.as_secs_f64().ceil() as u64;
             return Err(Failure {
                 error: ConnectError::RateLimited { system, host, retry_after_seconds: seconds },
-                retry_after: Some(Duration::from_secs(seconds)),
+                retry_after: Some(wait),
             });
         }
         s if s.is_server_error() => ConnectError::ServerError { system, host, status: code_num, message },
         _ => ConnectError::Rejected { system, host, status: code_num, code, message },
     };
     Err(Failure { error, retry_after })
+}
+
+/// `Retry-After` in seconds, fractions kept (Shopify sends `2.0`); HTTP dates are not used
+/// by these shops and count as absent.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let raw = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    let seconds: f64 = raw.trim().parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
 }
 
 /// The vendor's message, else a one-line snippet of the body, else the status's reason.
@@ -188,6 +195,9 @@ mod tests {
         let f = run(429, &[("retry-after", "3")], "").unwrap_err();
         assert!(matches!(f.error, ConnectError::RateLimited { retry_after_seconds: 3, .. }));
         assert_eq!(f.retry_after, Some(Duration::from_secs(3)));
+        let f = run(429, &[("retry-after", "0.5")], "").unwrap_err();
+        assert!(matches!(f.error, ConnectError::RateLimited { retry_after_seconds: 1, .. }));
+        assert_eq!(f.retry_after, Some(Duration::from_millis(500)));
         let f = run(503, &[("retry-after", "5")], "<html><body>Service Unavailable</body></html>").unwrap_err();
         assert!(matches!(f.error, ConnectError::ServerError { status: 503, .. }));
         assert!(f.error.to_string().contains("Service Unavailable"), "{}", f.error);
