@@ -128,7 +128,7 @@ async fn woo_pages_walk_to_the_total_with_link_headers() {
     let mut url =
         format!("{}/wp-json/wc/v3/orders?after={after}&before={before}&per_page=100&order=asc&status=any", c.shop_url);
     let (mut ids, mut pages, mut last_created) = (BTreeSet::new(), 0u64, String::new());
-    let mut total = 0;
+    let mut total: Option<u64> = None;
     loop {
         let r = client.get(&url).basic_auth(&c.shop_key, c.shop_secret.as_deref()).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
@@ -137,7 +137,8 @@ async fn woo_pages_walk_to_the_total_with_link_headers() {
         let total_pages: u64 = header(&r, "x-wp-totalpages").parse().unwrap();
         assert_eq!(total_pages, this_total.div_ceil(100));
         assert_eq!(link(&r, "prev").is_some(), pages > 1);
-        total = this_total;
+        assert!(total.is_none_or(|t| t == this_total), "the same total on every page");
+        total = Some(this_total);
         let next = link(&r, "next");
         let orders: Vec<Value> = r.json().await.unwrap();
         for o in &orders {
@@ -154,6 +155,7 @@ async fn woo_pages_walk_to_the_total_with_link_headers() {
             }
         }
     }
+    let total = total.unwrap();
     assert!(total > 500, "{total}");
     assert_eq!(ids.len() as u64, total);
 
@@ -666,6 +668,20 @@ async fn other_systems_mount_beside_the_shops() {
     let w = first(&sim, WebshopKind::WooCommerce);
     assert_eq!(woo(&client, &w, "orders").await.status(), StatusCode::OK);
     let r = client.get(format!("{}/nowhere", sim.base_url())).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    // A mounted system answers the faults set for its name, in e-conomic's error shape.
+    let control = format!("{}/_sim/faults/economic", sim.base_url());
+    let r = client.post(&control).body(r#"{"status":503,"times":1}"#).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = client.get(format!("{}/economic/ping", sim.base_url())).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["httpStatusCode"], 503);
+    assert!(body["message"].is_string() && body["logId"].is_string());
+    let r = client.get(format!("{}/economic/ping", sim.base_url())).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = client.post(format!("{}/_sim/faults/dinero", sim.base_url())).body("{}").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     sim.shutdown().await;
 }

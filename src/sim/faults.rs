@@ -71,7 +71,7 @@ pub enum Vendor {
     Economic,
 }
 
-/// The faults in force, by shop domain (or `economic`).
+/// The faults in force, by shop domain or mounted system (`economic`).
 #[derive(Debug, Default)]
 pub struct Faults {
     map: Mutex<HashMap<String, Fault>>,
@@ -216,13 +216,14 @@ pub(crate) fn control_routes() -> Router<SimState> {
 }
 
 fn known_target(state: &SimState, target: &str) -> bool {
-    target.eq_ignore_ascii_case("economic") || state.data.shop(target).is_some()
+    state.data.shop(target).is_some() || state.mounted.iter().any(|m| m.eq_ignore_ascii_case(target))
 }
 
 fn unknown_target(state: &SimState, target: &str) -> Response {
     let known: Vec<&str> = state.data.customers.iter().map(|s| s.domain()).take(5).collect();
+    let systems = if state.mounted.is_empty() { String::new() } else { format!(", or {}", state.mounted.join(", ")) };
     let message = format!(
-        "no simulated shop or system named '{target}'; use a shop domain such as {}, or economic",
+        "no simulated shop or system named '{target}'; use a shop domain such as {}{systems}",
         known.join(", ")
     );
     (StatusCode::NOT_FOUND, axum::Json(json!({"error": message}))).into_response()

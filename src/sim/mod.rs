@@ -16,7 +16,9 @@ pub mod woo;
 mod woo_json;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::{StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -94,6 +96,8 @@ pub struct SimState {
     pub data: Arc<SimData>,
     pub faults: Arc<Faults>,
     pub(crate) buckets: Arc<shopify::Buckets>,
+    /// Names of the mounted systems (`economic`), which faults can target too.
+    pub(crate) mounted: Arc<Vec<String>>,
 }
 
 impl SimState {
@@ -102,6 +106,7 @@ impl SimState {
             data,
             faults: Arc::new(Faults::default()),
             buckets: Arc::new(shopify::Buckets::new(opts.shopify_bucket, opts.shopify_leak_per_second)),
+            mounted: Arc::new(Vec::new()),
         }
     }
 }
@@ -116,16 +121,31 @@ fn accounting_mounts(data: &Arc<SimData>) -> Vec<Mount> {
     vec![("/economic".into(), economic::router_for(data))]
 }
 
-/// Every shop route, the control endpoints under `/_sim`, and the extra mounts.
-pub fn router(state: SimState, mounts: Vec<Mount>) -> Router {
+/// Every shop route, the control endpoints under `/_sim`, and the extra mounts. A mount
+/// answers the faults set for its name (`/economic`: `POST /_sim/faults/economic`), in
+/// e-conomic's error shape.
+pub fn router(mut state: SimState, mounts: Vec<Mount>) -> Router {
+    let names: Vec<String> = mounts.iter().map(|(prefix, _)| prefix.trim_matches('/').to_ascii_lowercase()).collect();
+    state.mounted = Arc::new(names.clone());
+    let faults = state.faults.clone();
     let mut app = Router::new()
         .merge(woo::routes())
         .merge(shopify::routes())
         .merge(faults::control_routes())
         .fallback(no_such_endpoint)
         .with_state(state);
-    for (prefix, mounted) in mounts {
-        app = app.nest(&prefix, mounted);
+    for ((prefix, mounted), name) in mounts.into_iter().zip(names) {
+        let faults = faults.clone();
+        let guarded = mounted.layer(axum::middleware::from_fn(move |request: Request, next: Next| {
+            let (faults, name) = (faults.clone(), name.clone());
+            async move {
+                match faults::apply(&faults, &name, faults::Vendor::Economic).await {
+                    Some(faulty) => faulty,
+                    None => next.run(request).await,
+                }
+            }
+        }));
+        app = app.nest(&prefix, guarded);
     }
     app
 }
