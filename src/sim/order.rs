@@ -201,6 +201,15 @@ impl SimOrder {
 }
 
 impl SimShop {
+    /// The order at `index` in the shop's own JSON shape, as its API serves it.
+    pub fn order_json(&self, index: usize) -> Option<serde_json::Value> {
+        let order = self.order(index)?;
+        Some(match self.kind() {
+            WebshopKind::WooCommerce => super::woo_json::order_json(self, &order),
+            WebshopKind::Shopify => super::shopify_json::order_json(self, &order),
+        })
+    }
+
     /// The order at `index` as the shop holds it now (current product SKUs).
     pub fn order(&self, index: usize) -> Option<SimOrder> {
         let created = self.created_at(index)?;
@@ -453,6 +462,48 @@ mod tests {
         // Defaults: 4 % without phone, 1 % without name.
         assert!((80..260).contains(&no_phone), "{no_phone}");
         assert!((10..90).contains(&no_name), "{no_name}");
+    }
+
+    fn amount(v: &serde_json::Value) -> Decimal {
+        v.as_str().unwrap().parse().unwrap()
+    }
+
+    fn sum(items: &serde_json::Value, f: impl Fn(&serde_json::Value) -> Decimal) -> Decimal {
+        items.as_array().unwrap().iter().map(f).sum()
+    }
+
+    #[test]
+    fn vendor_json_money_adds_up() {
+        let data = data();
+        let woo = &data.customers[0];
+        for i in (0..woo.order_count()).step_by(1_303) {
+            let o = woo.order_json(i).unwrap();
+            let lines = sum(&o["line_items"], |l| amount(&l["total"]) + amount(&l["total_tax"]));
+            let fees = sum(&o["fee_lines"], |l| amount(&l["total"]) + amount(&l["total_tax"]));
+            let shipping = amount(&o["shipping_total"]) + amount(&o["shipping_tax"]);
+            assert_eq!(amount(&o["total"]), lines + fees + shipping, "{}", o["id"]);
+            let discount = sum(&o["line_items"], |l| amount(&l["subtotal"]) - amount(&l["total"]));
+            assert_eq!(amount(&o["discount_total"]), discount);
+            let tax = sum(&o["line_items"], |l| amount(&l["total_tax"]))
+                + sum(&o["fee_lines"], |l| amount(&l["total_tax"]))
+                + amount(&o["shipping_tax"]);
+            assert_eq!(amount(&o["total_tax"]), tax);
+        }
+        let shopify = &data.customers[1];
+        for i in (0..shopify.order_count()).step_by(1_301) {
+            let o = shopify.order_json(i).unwrap();
+            let shipping = sum(&o["shipping_lines"], |l| amount(&l["price"]));
+            assert_eq!(amount(&o["total_price"]), amount(&o["subtotal_price"]) + shipping, "{}", o["id"]);
+            assert_eq!(
+                amount(&o["subtotal_price"]),
+                amount(&o["total_line_items_price"]) - amount(&o["total_discounts"])
+            );
+            let tax = sum(&o["line_items"], |l| sum(&l["tax_lines"], |t| amount(&t["price"])))
+                + sum(&o["shipping_lines"], |l| sum(&l["tax_lines"], |t| amount(&t["price"])));
+            assert_eq!(amount(&o["total_tax"]), tax);
+            let gross = sum(&o["line_items"], |l| amount(&l["price"]) * Decimal::from(l["quantity"].as_u64().unwrap()));
+            assert_eq!(amount(&o["total_line_items_price"]), gross);
+        }
     }
 
     #[test]
