@@ -184,7 +184,7 @@ fn lookup_with_a_query_typed() {
 
 #[test]
 fn lookup_listing_everyone() {
-    check("lookup_all", |w, h| fixture(w, h));
+    check("lookup_all", fixture);
 }
 
 #[test]
