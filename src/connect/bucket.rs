@@ -11,6 +11,8 @@ use tokio::time::Instant;
 pub const DEFAULT_CAPACITY: f64 = 40.0;
 pub const DEFAULT_LEAK_PER_SECOND: f64 = 2.0;
 const MIN_LEAK_PER_SECOND: f64 = 0.1;
+/// The longest the pacing alone makes a call wait (a 429's own pause comes on top).
+const MAX_WAIT: Duration = Duration::from_secs(60);
 
 /// A model of the shop's bucket: how full it is now, what it holds, how fast it drains.
 #[derive(Debug)]
@@ -97,7 +99,13 @@ impl LeakyBucket {
         let paused = s.paused_until.map(|until| until.saturating_duration_since(now)).unwrap_or_default();
         let level_then = (s.level - paused.as_secs_f64() * s.leak_per_second).max(0.0);
         let over = level_then + 1.0 - s.ceiling();
-        let wait = if over > 0.0 { paused + Duration::from_secs_f64(over / s.leak_per_second) } else { paused };
+        let wait = if over > 0.0 {
+            // A nonsense call-limit header must not become an endless (or panicking) wait.
+            let pace = Duration::try_from_secs_f64(over / s.leak_per_second).unwrap_or(MAX_WAIT);
+            paused + pace.min(MAX_WAIT)
+        } else {
+            paused
+        };
         s.level += 1.0;
         (wait, s.pauses)
     }
@@ -114,7 +122,8 @@ impl LeakyBucket {
             s.nominal_leak = (capacity / 20.0).max(DEFAULT_LEAK_PER_SECOND);
             s.leak_per_second = s.leak_per_second.min(s.nominal_leak);
         }
-        s.level = s.level.max(used);
+        // The shop cannot hold more than its capacity; a bigger figure is noise.
+        s.level = s.level.max(used.min(s.capacity));
         s.leak_per_second = (s.leak_per_second * 1.05).min(s.nominal_leak);
     }
 
@@ -222,6 +231,18 @@ mod tests {
             bucket.observe(0.0, 40.0, now);
         }
         assert_eq!(bucket.leak_per_second(), 2.0);
+    }
+
+    #[test]
+    fn absurd_figures_give_a_bounded_wait() {
+        let bucket = LeakyBucket::new(40.0, 2.0);
+        let now = Instant::now();
+        bucket.observe(1e300, 40.0, now);
+        // Taken as a full bucket: 40 + 1 drains to the ceiling of 36 in 2.5 s.
+        assert_eq!(bucket.reserve(now), Duration::from_millis(2500));
+        let slow = LeakyBucket::new(1e12, 0.0);
+        slow.observe(1e12, 1e12, now);
+        assert!(slow.reserve(now) <= MAX_WAIT);
     }
 
     #[test]

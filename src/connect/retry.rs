@@ -63,6 +63,16 @@ impl From<ConnectError> for Failure {
     }
 }
 
+/// Whether a GET may succeed if sent again soon: timeouts, connection errors, 429, and the
+/// gateway errors of an overloaded host (502/503/504). A 500 is usually the shop's own bug
+/// and comes back at once, so it is not retried here (the engine may still try later).
+pub fn worth_retrying(error: &ConnectError) -> bool {
+    match error {
+        ConnectError::ServerError { status, .. } => matches!(status, 502..=504),
+        other => other.is_transient(),
+    }
+}
+
 /// Runs `attempt` until it succeeds, fails permanently, or the policy's retries are used up;
 /// then returns the last error.
 pub async fn retry_get<T, F, Fut>(policy: &RetryPolicy, mut attempt: F) -> Result<T, ConnectError>
@@ -76,7 +86,7 @@ where
             Ok(value) => return Ok(value),
             Err(failure) => failure,
         };
-        if !failure.error.is_transient() {
+        if !worth_retrying(&failure.error) {
             return Err(failure.error);
         }
         let rate_limited = matches!(failure.error, ConnectError::RateLimited { .. });
@@ -179,6 +189,19 @@ mod tests {
         .await;
         assert!(matches!(result, Err(ConnectError::RateLimited { retry_after_seconds: 600, .. })));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_500_is_not_retried_but_a_gateway_error_is() {
+        let error = |status| ConnectError::ServerError {
+            system: System::WooCommerce,
+            host: "h".into(),
+            status,
+            message: "x".into(),
+        };
+        assert!(!worth_retrying(&error(500)));
+        assert!(worth_retrying(&error(502)) && worth_retrying(&error(503)) && worth_retrying(&error(504)));
+        assert!(worth_retrying(&ConnectError::Timeout { system: System::Shopify, host: "h".into(), seconds: 30 }));
     }
 
     #[test]
