@@ -5,6 +5,7 @@
 pub mod data;
 pub mod economic;
 pub mod faults;
+mod generate;
 pub mod manifest;
 mod names;
 pub mod order;

@@ -8,7 +8,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
-use super::data::{SimShop, danish_phone, mix};
+use super::data::{SimShop, mix};
+use super::generate::danish_phone;
 use super::names::{CITIES, COMPANY_SUFFIXES, COUPONS, FEES, FIRST_NAMES, LAST_NAMES, MAIL_HOSTS, SHIPPING, STREETS};
 use super::names::{PAYMENTS, ascii_fold};
 use super::status::{ShopifyState, WooStatus};
