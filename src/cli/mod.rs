@@ -77,7 +77,7 @@ pub enum CustomerCommand {
     /// Register a customer and their running integration. Secrets come from the environment:
     /// IMPORTDESK_SHOP_KEY, IMPORTDESK_SHOP_SECRET, IMPORTDESK_ECONOMIC_APP_SECRET,
     /// IMPORTDESK_ECONOMIC_GRANT (never from arguments, which `ps` shows).
-    Add(CustomerAddArgs),
+    Add(Box<CustomerAddArgs>),
     /// List the customers.
     List {
         #[arg(long)]
@@ -183,7 +183,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Demo(args)) => runtime.block_on(crate::demo::run(db, config, args.seed, args.port)),
         Some(Command::Sim(args)) => runtime.block_on(crate::demo::run_sim(args.seed, args.port, args.manifest)),
-        Some(Command::Customer(CustomerCommand::Add(args))) => customer_add(&open(db)?, &config, args),
+        Some(Command::Customer(CustomerCommand::Add(args))) => customer_add(&open(db)?, &config, *args),
         Some(Command::Customer(CustomerCommand::List { json })) => customer_list(&open(db)?, json),
         Some(Command::Quote(args)) => runtime.block_on(quote(db, &config, args)),
         Some(Command::Job(cmd)) => {

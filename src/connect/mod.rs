@@ -1,9 +1,9 @@
 //! HTTP to the webshops and accounting systems: their wire formats, nothing about jobs.
 
+pub mod bucket;
 pub mod economic;
 pub mod economic_gate;
 pub mod economic_wire;
-pub mod bucket;
 pub mod http;
 pub mod link;
 pub mod reply;

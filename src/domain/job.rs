@@ -145,7 +145,7 @@ pub fn next_state(job: i64, state: JobState, step: JobStep) -> Result<JobState, 
 
 fn missing_step(job: i64, state: JobState, step: JobStep) -> String {
     use JobState as S;
-    let needs = match state {
+    match state {
         S::Quoted => {
             format!("the offer must be accepted first: importdesk job accept {job} --by NAME --reference TEXT")
         }
@@ -161,8 +161,7 @@ fn missing_step(job: i64, state: JobState, step: JobStep) -> String {
         S::Finished => format!("it has finished; bill it with importdesk job bill {job}"),
         S::Billed => "it has been billed; nothing more can be done".to_string(),
         S::Cancelled => "it was cancelled; create a new job".to_string(),
-    };
-    needs
+    }
 }
 
 /// Where one order of a job is. Every transition is committed on its own.
