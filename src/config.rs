@@ -28,7 +28,7 @@ pub enum ConfigError {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(from = "RatesFile")]
 pub struct Rates {
     pub woocommerce: SourceRate,
     pub shopify: SourceRate,
@@ -44,6 +44,49 @@ impl Default for Rates {
             shopify: SourceRate { page_size: 250, requests_per_second: 2.0 },
             // Lookup by reference, draft, book; customers and products are mostly cached.
             economic: SinkRate { calls_per_order: 3.0, requests_per_second: 8.0, daily_call_limit: Some(50_000) },
+        }
+    }
+}
+
+/// The `[rates.*]` tables as written: any field may be left out and keeps its default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RatesFile {
+    woocommerce: SourceRateFile,
+    shopify: SourceRateFile,
+    economic: SinkRateFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SourceRateFile {
+    page_size: Option<u32>,
+    requests_per_second: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SinkRateFile {
+    calls_per_order: Option<f64>,
+    requests_per_second: Option<f64>,
+    daily_call_limit: Option<u64>,
+}
+
+impl From<RatesFile> for Rates {
+    fn from(file: RatesFile) -> Rates {
+        let d = Rates::default();
+        let source = |f: SourceRateFile, d: SourceRate| SourceRate {
+            page_size: f.page_size.unwrap_or(d.page_size),
+            requests_per_second: f.requests_per_second.unwrap_or(d.requests_per_second),
+        };
+        Rates {
+            woocommerce: source(file.woocommerce, d.woocommerce),
+            shopify: source(file.shopify, d.shopify),
+            economic: SinkRate {
+                calls_per_order: file.economic.calls_per_order.unwrap_or(d.economic.calls_per_order),
+                requests_per_second: file.economic.requests_per_second.unwrap_or(d.economic.requests_per_second),
+                daily_call_limit: file.economic.daily_call_limit.or(d.economic.daily_call_limit),
+            },
         }
     }
 }
@@ -158,6 +201,15 @@ mod tests {
         assert_eq!(c.plans.len(), 1);
         assert_eq!(c.plans[0].extra_order_price, dec!(4.50));
         assert!(!c.plans[0].sample);
+    }
+
+    #[test]
+    fn a_partial_rates_table_keeps_the_other_defaults() {
+        let c: Config = toml::from_str("[rates.economic]\nrequests_per_second = 200.0\n").unwrap();
+        assert_eq!(c.rates.economic.requests_per_second, 200.0);
+        assert_eq!(c.rates.economic.daily_call_limit, Some(50_000));
+        assert_eq!(c.rates.shopify.page_size, 250);
+        assert!(toml::from_str::<Config>("[rates.economic]\nrequests_per_secnd = 2.0\n").is_err(), "typos are refused");
     }
 
     #[test]
