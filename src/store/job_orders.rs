@@ -103,10 +103,10 @@ fn parse_ts(s: Option<String>) -> Option<DateTime<Utc>> {
     s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|t| t.with_timezone(&Utc))
 }
 
-const ORDER_COLUMNS: &str = "job_id, shop_id, reference, created_at, state, attempts, next_attempt_at, last_attempt_at,
+pub(super) const ORDER_COLUMNS: &str = "job_id, shop_id, reference, created_at, state, attempts, next_attempt_at, last_attempt_at,
     invoice, cause, detail, value, fix_hint, vendor_response, skip_reason, transferred_at";
 
-fn order_row(r: &Row<'_>) -> rusqlite::Result<JobOrder> {
+pub(super) fn order_row(r: &Row<'_>) -> rusqlite::Result<JobOrder> {
     let state: String = r.get(4)?;
     Ok(JobOrder {
         job_id: r.get(0)?,

@@ -104,6 +104,30 @@ const MIGRATIONS: &[&str] = &[
         message TEXT NOT NULL
      );
      CREATE INDEX events_job ON events(job_id, id);",
+    // 3: failures grouped by cause; the preflight's predicted failures and its last run; the
+    // retry epoch a running worker watches to forget its cached lookups.
+    "CREATE INDEX job_orders_cause ON job_orders(job_id, state, cause);
+     CREATE TABLE preflight_runs (
+        job_id INTEGER PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+        orders_read INTEGER NOT NULL,
+        orders_checked INTEGER NOT NULL,
+        orders_skipped INTEGER NOT NULL,
+        checked_at TEXT NOT NULL
+     );
+     CREATE TABLE preflight (
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        shop_id TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        customer TEXT,
+        cause TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        value TEXT,
+        fix_hint TEXT NOT NULL,
+        PRIMARY KEY (job_id, shop_id)
+     ) WITHOUT ROWID;
+     CREATE INDEX preflight_cause ON preflight(job_id, cause);
+     ALTER TABLE jobs ADD COLUMN retry_epoch INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

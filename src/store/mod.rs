@@ -2,12 +2,16 @@
 //! and the workers.
 
 mod customers;
+mod failures;
 mod job_orders;
 mod jobs;
 mod migrations;
 mod usage;
 
 pub use customers::{CustomerSummary, NewCustomer};
+pub use failures::{
+    FailedOrder, FailureGroup, PredictedFailure, PredictedGroup, PreflightResult, PreflightSummary, like_pattern,
+};
 pub use job_orders::{Event, JobOrder, Level, NewJobOrder, Outcome};
 pub use jobs::{Job, JobCommand, JobId, JobKind, LeaseHeld};
 
