@@ -91,23 +91,23 @@ fn holder_is_dead(owner: &str) -> bool {
 
 /// What the tasks share: the store behind a mutex (held only for one statement or
 /// transaction, never across an await), the sink, and what the job needs to know.
-struct Shared {
-    store: Mutex<Store>,
-    sink: Arc<dyn Sink>,
-    integration: Integration,
-    job: JobId,
-    customer: i64,
-    tz: chrono_tz::Tz,
-    max_attempts: u32,
+pub(crate) struct Shared {
+    pub(crate) store: Mutex<Store>,
+    pub(crate) sink: Arc<dyn Sink>,
+    pub(crate) integration: Integration,
+    pub(crate) job: JobId,
+    pub(crate) customer: i64,
+    pub(crate) tz: chrono_tz::Tz,
+    pub(crate) max_attempts: u32,
 }
 
 impl Shared {
-    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, WorkerError> {
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, WorkerError> {
         let mut guard = self.store.lock().map_err(|_| WorkerError::Poisoned)?;
         Ok(f(&mut guard)?)
     }
 
-    fn log(&self, level: Level, reference: Option<&str>, message: &str) {
+    pub(crate) fn log(&self, level: Level, reference: Option<&str>, message: &str) {
         let _ = self.with_store(|s| s.log_event(self.job, level, reference, message, Utc::now()));
         match level {
             Level::Error => tracing::error!(job = self.job, reference, "{message}"),
@@ -172,7 +172,7 @@ impl Shared {
     }
 
     /// Looks an order whose POST may have landed up by its reference.
-    async fn reconcile(&self, order: &JobOrder) -> Result<(), WorkerError> {
+    pub(crate) async fn reconcile(&self, order: &JobOrder) -> Result<(), WorkerError> {
         match self.sink.find_invoice(&order.reference).await {
             Ok(Some(invoice)) if invoice.is_booked() => self.transferred(order, OrderState::Unknown, &invoice),
             // No invoice, or a draft the next transfer books: safe to send again.
@@ -204,7 +204,7 @@ impl Shared {
     }
 
     /// One order, pending → sending → transferred | failed | unknown | pending.
-    async fn process(&self, order: JobOrder, source: &dyn Source) -> Result<(), WorkerError> {
+    pub(crate) async fn process(&self, order: JobOrder, source: &dyn Source) -> Result<(), WorkerError> {
         let normalised = match self.load_order(&order)? {
             Some(o) => o,
             None => match source.order(&order.shop_id).await {
@@ -388,10 +388,17 @@ async fn run_leased(
     let mut listing: Option<tokio::task::JoinHandle<Result<(), WorkerError>>> = None;
     let mut paused = shared.with_store(|s| s.job(job_id))?.state == JobState::Paused;
     let mut last_poll = std::time::Instant::now() - opts.poll;
+    let mut retry_epoch = shared.with_store(|s| s.retry_epoch(job_id))?;
     loop {
         if last_poll.elapsed() >= opts.poll {
             last_poll = std::time::Instant::now();
             shared.with_store(|s| s.acquire_lease(job_id, owner, ttl, Utc::now()))?;
+            // Someone retried orders after a fix (engine::triage): forget cached lookups.
+            let epoch = shared.with_store(|s| s.retry_epoch(job_id))?;
+            if epoch != retry_epoch {
+                retry_epoch = epoch;
+                shared.sink.forget_cache();
+            }
             match shared.with_store(|s| s.take_command(job_id))? {
                 Some(JobCommand::Pause) if !paused => {
                     shared.with_store(|s| s.job_step(job_id, JobStep::Pause, &[]).map(drop))?;
