@@ -122,7 +122,7 @@ pub async fn run(db: Option<PathBuf>, config: Config, seed: u64, port: u16) -> a
         sim.addr,
         db_path.display()
     );
-    let result = crate::tui::run(crate::tui::TuiOptions { db_path, config, note: Some(note) }).await;
+    let result = crate::tui::run(crate::tui::TuiOptions { db_path, config, config_path: None, note: Some(note) }).await;
     sim.shutdown().await;
     result
 }

@@ -179,7 +179,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => {
             let db_path = db.unwrap_or_else(Store::default_path);
-            runtime.block_on(crate::tui::run(crate::tui::TuiOptions { db_path, config, note: None }))
+            runtime.block_on(crate::tui::run(crate::tui::TuiOptions {
+                db_path,
+                config,
+                config_path: cli.config.clone(),
+                note: None,
+            }))
         }
         Some(Command::Demo(args)) => runtime.block_on(crate::demo::run(db, config, args.seed, args.port)),
         Some(Command::Sim(args)) => runtime.block_on(crate::demo::run_sim(args.seed, args.port, args.manifest)),

@@ -10,25 +10,29 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 
 use super::keymap::{self, Binding, Command, Key};
 use super::layout;
-use super::panes::{customers, help, planner, usage};
+use super::panes::{customers, failures, help, jobs, log, planner, usage};
 use super::theme::Theme;
 use crate::config::Config;
 use crate::connect::ConnectError;
 use crate::domain::calendar::{DateRange, Month};
 use crate::domain::customer::{CustomerId, Integration};
+use crate::domain::quote::Quote;
 use crate::engine::estimate::{self, PlanningContext, RangeCounts};
-use crate::store::{CustomerSummary, Store};
+use crate::engine::worker::TestTransfer;
+use crate::store::{CustomerSummary, Job, JobCommand, JobId, Store};
 
-/// The panes, in tab order. The live import log and the failure inspector join this list.
+/// The panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
     Lookup,
     Usage,
     Planner,
+    Log,
+    Failures,
 }
 
 impl Pane {
-    pub const ALL: &'static [Pane] = &[Pane::Lookup, Pane::Usage, Pane::Planner];
+    pub const ALL: &'static [Pane] = &[Pane::Lookup, Pane::Usage, Pane::Planner, Pane::Log, Pane::Failures];
 
     /// 1-based position, the digit that jumps to it.
     pub fn number(self) -> usize {
@@ -40,6 +44,8 @@ impl Pane {
             Pane::Lookup => "Lookup",
             Pane::Usage => "Usage",
             Pane::Planner => "Planner",
+            Pane::Log => "Log",
+            Pane::Failures => "Failures",
         }
     }
 
@@ -48,6 +54,8 @@ impl Pane {
             Pane::Lookup => "Customer lookup",
             Pane::Usage => "Subscription usage",
             Pane::Planner => "Import planner",
+            Pane::Log => "Live import log",
+            Pane::Failures => "Failure inspector",
         }
     }
 
@@ -56,6 +64,8 @@ impl Pane {
             Pane::Lookup => "go to the customer lookup",
             Pane::Usage => "go to subscription usage",
             Pane::Planner => "go to the import planner",
+            Pane::Log => "go to the live import log",
+            Pane::Failures => "go to the failure inspector",
         }
     }
 
@@ -109,6 +119,23 @@ pub enum Action {
         result: Result<RangeCounts, ConnectError>,
     },
     QuoteCopied(CopyOutcome),
+    /// About twice a second: the panes that follow the store read it again.
+    Poll(DateTime<Utc>),
+    /// The live log's read of the store.
+    LogRead(Box<Result<log::LogData, String>>),
+    /// A customer's jobs, for the job steps.
+    JobsRead {
+        customer: CustomerId,
+        result: Result<Vec<Job>, String>,
+    },
+    /// Pause, resume or cancel was written (or refused); the text says which.
+    JobCommandDone(Result<String, String>),
+    /// A job step (create, accept, approve, start) was taken or refused.
+    JobStepDone(Result<jobs::StepDone, String>),
+    TestTransferred {
+        job: JobId,
+        result: Box<Result<TestTransfer, String>>,
+    },
     /// SIGTERM, SIGHUP, or the terminal's input ended.
     Quit,
 }
@@ -129,6 +156,38 @@ pub enum Effect {
         text: String,
         file_name: String,
     },
+    /// Read the jobs in scope and the selected job's figures and new log lines; answer with
+    /// `Action::LogRead`.
+    ReadLog(log::LogRequest),
+    /// Read a customer's jobs; answer with `Action::JobsRead`.
+    ReadJobs {
+        customer: CustomerId,
+    },
+    /// Write a command for the job's worker (or apply it when no worker runs); answer with
+    /// `Action::JobCommandDone`.
+    JobCommand {
+        job: JobId,
+        command: JobCommand,
+    },
+    /// Record a job for the quote on screen; answer with `Action::JobStepDone`.
+    CreateJob {
+        customer_id: CustomerId,
+        range: DateRange,
+        quote: Box<Quote>,
+    },
+    /// Accept or approve; answer with `Action::JobStepDone`.
+    JobStep {
+        job: JobId,
+        step: jobs::StepInput,
+    },
+    /// Make the job's test transfer; answer with `Action::TestTransferred`.
+    TestTransfer {
+        job: JobId,
+    },
+    /// Start the job's worker as a detached process; answer with `Action::JobStepDone`.
+    StartJob {
+        job: JobId,
+    },
     Quit,
 }
 
@@ -145,6 +204,8 @@ pub struct Current {
 pub struct App {
     pub store: Store,
     pub config: Config,
+    /// The config file the CLI was given, passed on to workers the UI starts.
+    pub config_path: Option<PathBuf>,
     pub tz: Tz,
     pub now: DateTime<Utc>,
     pub theme: Theme,
@@ -156,6 +217,9 @@ pub struct App {
     pub lookup: customers::LookupState,
     pub usage: usage::UsageState,
     pub planner: planner::PlannerState,
+    pub job_menu: jobs::JobMenu,
+    pub log: log::LogState,
+    pub failures: failures::FailuresState,
     pub status: Option<Status>,
     pub spinner_frame: usize,
     pub quit: bool,
@@ -169,6 +233,7 @@ impl App {
         let mut app = App {
             store,
             config,
+            config_path: None,
             tz,
             now,
             theme: Theme::from_env(),
@@ -179,6 +244,9 @@ impl App {
             lookup: customers::LookupState::default(),
             usage: usage::UsageState::default(),
             planner: planner::PlannerState::default(),
+            job_menu: jobs::JobMenu::default(),
+            log: log::LogState::default(),
+            failures: failures::FailuresState::default(),
             status: note.map(|text| Status { kind: StatusKind::Info, text }),
             spinner_frame: 0,
             quit: false,
@@ -194,13 +262,30 @@ impl App {
         match self.pane {
             Pane::Lookup => self.lookup.typing,
             Pane::Usage => self.usage.typing,
-            Pane::Planner => self.planner.typing,
+            Pane::Planner => self.planner.typing || self.job_menu.typing(),
+            Pane::Log => self.log.typing,
+            Pane::Failures => self.failures.typing(),
         }
     }
 
     /// A request is in flight (the run loop animates the spinner only then).
     pub fn is_loading(&self) -> bool {
-        self.planner.pending.is_some()
+        self.planner.pending.is_some() || self.job_menu.busy.is_some() || self.failures.is_busy()
+    }
+
+    /// The panes that follow the store while they are on screen.
+    pub fn follows_store(&self) -> bool {
+        matches!(self.pane, Pane::Log | Pane::Failures)
+    }
+
+    /// The keys of a question or small form that has the screen, if one is open.
+    fn modal_bindings(&self) -> Option<Vec<Binding>> {
+        match self.pane {
+            Pane::Log if self.log.confirm_cancel.is_some() => Some(log::confirm_bindings()),
+            Pane::Planner if self.job_menu.open => Some(jobs::bindings(&self.job_menu)),
+            Pane::Failures => failures::modal_bindings(&self.failures),
+            _ => None,
+        }
     }
 
     pub fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
@@ -215,6 +300,10 @@ impl App {
     pub fn bindings(&self) -> Vec<Binding> {
         if self.help_open {
             return help::bindings();
+        }
+        if let Some(mut modal) = self.modal_bindings() {
+            modal.push(Binding::new(&[keymap::CTRL_C], "quit, always", Command::Quit));
+            return modal;
         }
         let mut out = pane_bindings(self.pane, self.typing());
         out.extend(keymap::global(self.typing()));
@@ -234,7 +323,9 @@ impl App {
         }
         self.current = Some(Current { summary, context, history });
         self.usage = usage::UsageState::default();
-        planner::open_for_current(self)
+        let mut effects = planner::open_for_current(self);
+        effects.extend(jobs::refresh(self));
+        effects
     }
 
     /// Re-reads this month's usage: the store is shared with running imports.
@@ -270,6 +361,8 @@ impl App {
         self.lookup.typing = false;
         self.usage.typing = false;
         self.planner.typing = false;
+        self.log.typing = false;
+        self.failures.stop_typing();
         self.pane = pane;
         match pane {
             // Searching is all the lookup is for: its field takes the keys at once.
@@ -279,6 +372,8 @@ impl App {
                 self.planner.field = if forward { planner::DateField::From } else { planner::DateField::To };
                 self.reload_usage();
             }
+            Pane::Log => self.log.focus = if forward { log::LogFocus::Jobs } else { log::LogFocus::Lines },
+            Pane::Failures => {}
         }
     }
 }
@@ -289,6 +384,8 @@ pub fn pane_bindings(pane: Pane, typing: bool) -> Vec<Binding> {
         Pane::Lookup => customers::bindings(typing),
         Pane::Usage => usage::bindings(typing),
         Pane::Planner => planner::bindings(typing),
+        Pane::Log => log::bindings(typing),
+        Pane::Failures => failures::bindings(typing),
     }
 }
 
@@ -334,6 +431,27 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::Poll(now) => {
+            app.now = now;
+            match app.pane {
+                Pane::Log => log::read(app),
+                Pane::Failures => failures::read(app),
+                _ => Vec::new(),
+            }
+        }
+        Action::LogRead(result) => log::on_read(app, *result),
+        Action::JobsRead { customer, result } => jobs::on_jobs(app, customer, result),
+        Action::JobCommandDone(result) => {
+            app.dirty = true;
+            match result {
+                Ok(text) => app.set_status(StatusKind::Done, text),
+                Err(e) => app.error(e),
+            }
+            // Show the job's new state at once.
+            if app.pane == Pane::Log { log::read(app) } else { Vec::new() }
+        }
+        Action::JobStepDone(result) => jobs::on_step_done(app, result),
+        Action::TestTransferred { job, result } => jobs::on_tested(app, job, *result),
         Action::Quit => quit(app),
     }
 }
@@ -365,7 +483,10 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         None if app.typing() => match app.pane {
             Pane::Lookup => customers::on_text_key(app, key),
             Pane::Usage => usage::on_text_key(app, key),
+            Pane::Planner if app.job_menu.typing() => jobs::on_text_key(app, key),
             Pane::Planner => planner::on_text_key(app, key),
+            Pane::Log => log::on_text_key(app, key),
+            Pane::Failures => failures::on_text_key(app, key),
         },
         None => Vec::new(),
     }
@@ -382,28 +503,43 @@ fn execute(app: &mut App, command: Command) -> Vec<Effect> {
             app.help_open = false;
             Vec::new()
         }
-        Command::GoPane(pane) => {
-            app.enter_pane(pane, true);
-            Vec::new()
-        }
+        Command::GoPane(pane) => go(app, pane, true),
         Command::NextFocus => {
             if app.pane == Pane::Planner && planner::next_field(app) {
                 return Vec::new();
             }
-            app.enter_pane(app.pane.offset(1), true);
-            Vec::new()
+            if app.pane == Pane::Log && log::next_focus(app) {
+                return Vec::new();
+            }
+            go(app, app.pane.offset(1), true)
         }
         Command::PrevFocus => {
             if app.pane == Pane::Planner && planner::prev_field(app) {
                 return Vec::new();
             }
-            app.enter_pane(app.pane.offset(-1), false);
-            Vec::new()
+            if app.pane == Pane::Log && log::prev_focus(app) {
+                return Vec::new();
+            }
+            go(app, app.pane.offset(-1), false)
         }
         other => match app.pane {
             Pane::Lookup => customers::on_command(app, other),
             Pane::Usage => usage::on_command(app, other),
+            Pane::Planner if app.job_menu.open => jobs::on_command(app, other),
             Pane::Planner => planner::on_command(app, other),
+            Pane::Log => log::on_command(app, other),
+            Pane::Failures => failures::on_command(app, other),
         },
+    }
+}
+
+/// Enters a pane and starts what it reads on entry.
+fn go(app: &mut App, pane: Pane, forward: bool) -> Vec<Effect> {
+    app.enter_pane(pane, forward);
+    match pane {
+        Pane::Planner => jobs::refresh(app),
+        Pane::Log => log::on_enter(app),
+        Pane::Failures => failures::read(app),
+        _ => Vec::new(),
     }
 }

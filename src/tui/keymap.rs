@@ -100,6 +100,37 @@ pub enum Command {
     FewerHalfHours,
     CopyQuote,
     Recount,
+    // Live import log.
+    /// Jobs of the current customer, or of everyone.
+    ToggleJobScope,
+    /// Back to the newest line, following new ones.
+    Follow,
+    TypeFilter,
+    CycleLevel,
+    PauseResume,
+    CancelJob,
+    OpenFailures,
+    // Confirmations and small forms.
+    Confirm,
+    Dismiss,
+    Submit,
+    // Job steps, from the planner.
+    JobMenu,
+    CreateJob,
+    AcceptOffer,
+    TestTransfer,
+    ApproveTest,
+    StartJob,
+    // Failure inspector.
+    Open,
+    Back,
+    RetryOrder,
+    RetryGroup,
+    SkipOrder,
+    Export,
+    ExportAll,
+    TogglePredicted,
+    Preflight,
 }
 
 /// Keys, what they do (for the help), and optionally a short form for the hint bar.

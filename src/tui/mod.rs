@@ -1,9 +1,11 @@
 //! The terminal UI support staff run over SSH while on the phone: customer lookup,
-//! subscription usage and the import planner (Elm style: `App` state, `Action`s, one
+//! subscription usage, the import planner with the job steps, the live import log and the
+//! failure inspector (Elm style: `App` state, `Action`s, one
 //! `update`, a pure `draw`; the run loop performs the `Effect`s).
 
 pub mod app;
 pub mod clipboard;
+pub mod effects;
 pub mod keymap;
 pub mod layout;
 pub mod panes;
@@ -25,6 +27,8 @@ pub use view::draw;
 pub struct TuiOptions {
     pub db_path: PathBuf,
     pub config: crate::config::Config,
+    /// The config file given on the command line, passed on to the workers the UI starts.
+    pub config_path: Option<PathBuf>,
     /// A line the status bar shows at start, e.g. "demo: simulator on 127.0.0.1:40123".
     pub note: Option<String>,
 }

@@ -3,6 +3,7 @@
 //! most ~15 a second; the terminal restored however the program ends.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -17,9 +18,10 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::TuiOptions;
 use super::app::{Action, App, CopyOutcome, Effect, update};
-use super::{clipboard, view};
+use super::{clipboard, effects, view};
 use crate::connect::{http, source_for};
 use crate::engine::estimate::count_range;
+use crate::engine::worker;
 use crate::store::Store;
 
 /// Shortest time between two frames (≈ 15 per second).
@@ -27,6 +29,8 @@ const FRAME: Duration = Duration::from_millis(66);
 /// How long the planner waits after the last change before it counts.
 const DEBOUNCE: Duration = Duration::from_millis(250);
 const SPINNER: Duration = Duration::from_millis(125);
+/// How often the live log and the inspector read the store.
+const POLL: Duration = Duration::from_millis(500);
 
 enum Exit {
     Normal,
@@ -38,6 +42,7 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<()> {
     let _log = start_logging();
     let store = Store::open(&opts.db_path)?;
     let mut app = App::new(store, opts.config, Utc::now(), opts.note);
+    app.config_path = opts.config_path;
     // Raw mode and the alternate screen, and a panic hook that restores both first.
     let mut terminal = ratatui::try_init().context("setting up the terminal")?;
     let result = event_loop(&mut terminal, &mut app).await;
@@ -61,6 +66,11 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Re
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut spinner = tokio::time::interval(SPINNER);
     spinner.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut poll = tokio::time::interval(POLL);
+    poll.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    // A connection of its own for the effects, used on a blocking thread, so a slow read
+    // never holds up a frame.
+    let io_store = Arc::new(Mutex::new(Store::open(app.store.path())?));
     let client = http::client();
     let mut counting: Option<JoinHandle<()>> = None;
     let mut last_frame: Option<Instant> = None;
@@ -96,6 +106,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Re
             Some(action) = rx.recv() => action,
             _ = clock.tick() => Action::Tick(Utc::now()),
             _ = spinner.tick(), if app.is_loading() => Action::Spin,
+            _ = poll.tick(), if app.follows_store() => Action::Poll(Utc::now()),
             _ = frame_timer => continue,
             _ = hangup.recv() => {
                 // crossterm's reader spins once the terminal is gone: leave at once.
@@ -138,7 +149,31 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Re
                         };
                         queue.push_back(Action::QuoteCopied(CopyOutcome { saved, clipboard }));
                     }
+                    Effect::TestTransfer { job } => {
+                        let (tx, client, config) = (tx.clone(), client.clone(), app.config.clone());
+                        let db = app.store.path().to_path_buf();
+                        tokio::spawn(async move {
+                            let result =
+                                worker::test_transfer(&db, &config, job, None, client).await.map_err(|e| e.to_string());
+                            let _ = tx.send(Action::TestTransferred { job, result: Box::new(result) });
+                        });
+                    }
                     Effect::Quit => {}
+                    store_effect => {
+                        let (tx, store, config) = (tx.clone(), io_store.clone(), app.config.clone());
+                        let config_path = app.config_path.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let Ok(mut store) = store.lock() else {
+                                tracing::error!("the UI's store connection was poisoned by a crashed read");
+                                return;
+                            };
+                            if let Some(action) =
+                                effects::perform(&mut store, &config, config_path.as_deref(), &store_effect)
+                            {
+                                let _ = tx.send(action);
+                            }
+                        });
+                    }
                 }
             }
         }

@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::app::{App, Pane, StatusKind};
 use super::layout;
-use super::panes::{self, customers, fit, help, planner, usage};
+use super::panes::{self, customers, failures, fit, help, jobs, log, planner, usage};
 use super::theme::Theme;
 
 pub fn draw(app: &App, frame: &mut Frame) {
@@ -33,6 +33,11 @@ pub fn draw(app: &App, frame: &mut Frame) {
             Pane::Lookup => customers::draw(app, frame, inner, focused),
             Pane::Usage => usage::draw(app, frame, inner, focused),
             Pane::Planner => planner::draw(app, frame, inner, focused),
+            Pane::Log => log::draw(app, frame, inner, focused),
+            Pane::Failures => failures::draw(app, frame, inner, focused),
+        }
+        if pane == Pane::Planner && app.pane == Pane::Planner {
+            jobs::draw(app, frame, rect);
         }
     }
     status(app, frame, chrome.status);
@@ -65,8 +70,14 @@ fn tab_bar(app: &App, frame: &mut Frame, area: Rect) {
         }
         spans.push(Span::raw(" "));
     }
+    let used: usize = spans.iter().map(Span::width).sum();
     frame.render_widget(Line::from(spans), area);
-    let clock = app.now.with_timezone(&app.tz).format("%Y-%m-%d %H:%M ").to_string();
+    let local = app.now.with_timezone(&app.tz);
+    // The date goes first when the tabs need the room.
+    let mut clock = local.format("%Y-%m-%d %H:%M ").to_string();
+    if used + clock.chars().count() > usize::from(area.width) {
+        clock = local.format("%H:%M ").to_string();
+    }
     frame.render_widget(Line::styled(clock, theme.muted()).right_aligned(), area);
 }
 

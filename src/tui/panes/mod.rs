@@ -1,14 +1,17 @@
 //! The panes: pure views over the app state plus the key bindings each one owns.
 
 pub mod customers;
+pub mod failures;
 pub mod help;
+pub mod jobs;
+pub mod log;
 pub mod planner;
 pub mod usage;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::Pane;
 use super::theme::Theme;
@@ -49,6 +52,26 @@ pub fn labelled(label: &str, width: usize, value: Vec<Span<'static>>, theme: The
     let mut spans = vec![Span::styled(format!("{label:<width$}"), theme.label())];
     spans.extend(value);
     Line::from(spans)
+}
+
+/// Spinner frames for work in flight.
+pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// A framed box in the middle of `area` holding `lines` (a question, a small form), at most
+/// `width` wide and as tall as the lines need.
+pub fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>, width: u16, theme: Theme) -> Rect {
+    let inner_width = width.min(area.width).saturating_sub(2).max(1);
+    let rows: u16 = lines.iter().map(|l| (l.width() as u16).div_ceil(inner_width).max(1)).sum();
+    let rect = super::layout::centered(area, width, rows + 2);
+    frame.render_widget(Clear, rect);
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.focused_border())
+        .title(Line::styled(title.to_string(), theme.title()));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    inner
 }
 
 #[cfg(test)]

@@ -244,6 +244,7 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
         Binding::new(&[Key::char('-')], "one ½ hour less (min. one)", Command::FewerHalfHours),
         Binding::new(&[Key::char('y')], "copy and save the quote", Command::CopyQuote).hint("y", "copy"),
         Binding::new(&[Key::char('r')], "count the range again", Command::Recount),
+        Binding::new(&[Key::char('j')], "job steps: new, accept, test, approve, start", Command::JobMenu),
     ]);
     out
 }
@@ -283,6 +284,7 @@ pub fn on_command(app: &mut App, command: Command) -> Vec<Effect> {
             Vec::new()
         }
         Command::CopyQuote => copy_quote(app),
+        Command::JobMenu => super::jobs::open(app),
         Command::Recount => match app.planner.validate() {
             Ok(range) => request_count(app, range),
             Err(e) => {
@@ -383,7 +385,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
     };
     // Errors get the rows they need (up to four): they say what to do.
     let state_rows = (state_text.chars().count().div_ceil(usize::from(area.width.max(1)))).clamp(1, 4) as u16;
-    let [fields, state, _, body] = Layout::vertical([
+    let [fields, state, job, body] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(state_rows),
         Constraint::Length(1),
@@ -392,6 +394,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
     .areas(area);
     draw_fields(app, frame, fields, focused);
     frame.render_widget(Paragraph::new(Line::styled(state_text, state_style)).wrap(Wrap { trim: true }), state);
+    frame.render_widget(super::jobs::summary_line(app, usize::from(job.width)), job);
 
     let Some(quote) = &p.quote else {
         return;

@@ -1,0 +1,206 @@
+//! The UI's store work: what the run loop does for the effects that read or write the store
+//! (the live log's reads, job steps, pause/resume/cancel, starting a worker). Plain
+//! synchronous functions over a `Store`, so the run loop calls them on a blocking thread and
+//! tests call them directly; the panes never touch the store themselves.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::app::{Action, Effect};
+use super::panes::jobs::{StepDone, StepInput};
+use super::panes::log::{JobRow, JobSnapshot, LogData, LogRequest, MAX_EVENTS, RATE_WINDOW_MINUTES, UsageFigures};
+use crate::config::Config;
+use crate::domain::calendar::{DateRange, Month};
+use crate::domain::customer::CustomerId;
+use crate::domain::job::{JobState, JobStep, next_state};
+use crate::domain::money::{format_count, format_dkk};
+use crate::domain::quote::Quote;
+use crate::engine::{jobs, worker};
+use crate::store::{JobCommand, JobId, JobKind, Level, Store, StoreError};
+
+/// Log lines read per query while catching up with a long log.
+const EVENT_BATCH: usize = 5_000;
+
+/// Performs a store effect and returns the action that answers it; `None` for effects that
+/// are not the store's (counting at the shop, the clipboard, the test transfer, quitting).
+pub fn perform(store: &mut Store, config: &Config, config_path: Option<&Path>, effect: &Effect) -> Option<Action> {
+    let text = |e: StoreError| e.to_string();
+    let now = Utc::now();
+    Some(match effect {
+        Effect::ReadLog(request) => Action::LogRead(Box::new(read_log(store, config, request).map_err(text))),
+        Effect::ReadJobs { customer } => {
+            Action::JobsRead { customer: *customer, result: store.list_jobs(Some(*customer)).map_err(text) }
+        }
+        Effect::JobCommand { job, command } => Action::JobCommandDone(job_command(store, *job, *command, now)),
+        Effect::CreateJob { customer_id, range, quote } => {
+            Action::JobStepDone(create_job(store, *customer_id, *range, quote, now).map_err(text))
+        }
+        Effect::JobStep { job, step } => Action::JobStepDone(job_step(store, *job, step, now).map_err(text)),
+        Effect::StartJob { job } => Action::JobStepDone(start_job(store, *job, config_path, now)),
+        Effect::CountRange { .. } | Effect::CopyQuote { .. } | Effect::TestTransfer { .. } | Effect::Quit => {
+            return None;
+        }
+    })
+}
+
+/// The jobs in scope, and for the selected one (or the newest) its figures and new log lines.
+pub fn read_log(store: &Store, config: &Config, request: &LogRequest) -> Result<LogData, StoreError> {
+    let jobs = store.list_jobs(request.scope)?;
+    let mut names: HashMap<CustomerId, String> = HashMap::new();
+    let mut rows = Vec::with_capacity(jobs.len());
+    for j in &jobs {
+        let name = names
+            .entry(j.customer_id)
+            .or_insert_with(|| {
+                store
+                    .customer(j.customer_id)
+                    .map_or_else(|_| format!("customer {}", j.customer_id), |c| c.customer.name)
+            })
+            .clone();
+        rows.push(JobRow::of(j, &name));
+    }
+    let chosen = request.job.filter(|id| jobs.iter().any(|j| j.id == *id)).or_else(|| jobs.first().map(|j| j.id));
+    let Some(job) = chosen.and_then(|id| jobs.iter().find(|j| j.id == id)) else {
+        return Ok(LogData { jobs: rows, snapshot: None, events: Vec::new(), after: 0 });
+    };
+    let after = if Some(job.id) == request.job { request.after } else { 0 };
+    let customer = names.get(&job.customer_id).cloned().unwrap_or_default();
+    let counts = store.order_counts(job.id)?;
+    let per_minute = worker::orders_per_minute(store, job.id, Duration::minutes(RATE_WINDOW_MINUTES), request.now)?;
+    let usage = usage(store, config, job.customer_id, Month::containing(request.now, request.tz));
+    let worker_live = job.lease_until.is_some_and(|u| u > request.now) && job.lease_owner.is_some();
+    let events = events_after(store, job.id, after)?;
+    let snapshot = JobSnapshot { job: job.clone(), customer, counts, per_minute, usage, worker_live };
+    Ok(LogData { jobs: rows, snapshot: Some(snapshot), events, after })
+}
+
+/// Every line after `after`, in batches; only the newest `MAX_EVENTS` are kept.
+fn events_after(store: &Store, job: JobId, mut after: i64) -> Result<Vec<crate::store::Event>, StoreError> {
+    let mut events = Vec::new();
+    loop {
+        let batch = store.events_after(job, after, EVENT_BATCH)?;
+        let full = batch.len() == EVENT_BATCH;
+        if let Some(last) = batch.last() {
+            after = last.id;
+        }
+        events.extend(batch);
+        if events.len() > MAX_EVENTS {
+            events.drain(..events.len() - MAX_EVENTS);
+        }
+        if !full {
+            return Ok(events);
+        }
+    }
+}
+
+fn usage(store: &Store, config: &Config, customer: CustomerId, month: Month) -> Result<UsageFigures, String> {
+    let summary = store.customer(customer).map_err(|e| e.to_string())?;
+    let plan_name = summary.customer.plan;
+    let plan = config
+        .plan(&plan_name)
+        .ok_or_else(|| format!("plan '{plan_name}' is not in the config, so the quota is unknown"))?;
+    let used = store.usage(customer, month).map_err(|e| e.to_string())?;
+    Ok(UsageFigures { month, used, quota: plan.monthly_quota, plan: plan.name.clone() })
+}
+
+/// Pause, resume or cancel: written for the worker when one holds the job, else applied at
+/// once (a cancel then also cancels the pending orders).
+pub fn job_command(store: &mut Store, job: JobId, command: JobCommand, now: DateTime<Utc>) -> Result<String, String> {
+    let text = |e: StoreError| e.to_string();
+    let j = store.job(job).map_err(text)?;
+    let (step, word) = match command {
+        JobCommand::Pause => (JobStep::Pause, "pause"),
+        JobCommand::Resume => (JobStep::Resume, "resume"),
+        JobCommand::Cancel => (JobStep::Cancel, "cancel"),
+    };
+    next_state(job, j.state, step).map_err(|e| e.to_string())?;
+    if j.lease_until.is_some_and(|u| u > now) {
+        store.send_command(job, command, now).map_err(text)?;
+        let owner = j.lease_owner.unwrap_or_default();
+        return Ok(format!("job {job}: {word} sent to the worker ({owner}); it obeys within a second"));
+    }
+    store.job_step(job, step, &[]).map_err(text)?;
+    let mut message = format!("job {job}: {word} done (no worker was running)");
+    if command == JobCommand::Cancel {
+        let n = store.cancel_pending(job).map_err(text)?;
+        message = format!("job {job} cancelled: {} pending orders will not be sent", format_count(n as u64));
+    }
+    store.log_event(job, Level::Info, None, &format!("{word} from the terminal UI"), now).map_err(text)?;
+    Ok(message)
+}
+
+fn create_job(
+    store: &mut Store,
+    customer: CustomerId,
+    range: DateRange,
+    quote: &Quote,
+    now: DateTime<Utc>,
+) -> Result<StepDone, StoreError> {
+    let job = store.create_job(customer, JobKind::Range, Some(range), Some(quote), now)?;
+    store.log_event(
+        job,
+        Level::Info,
+        None,
+        &format!("created for {} – {} from the planner's quote", range.from, range.to),
+        now,
+    )?;
+    Ok(StepDone {
+        job,
+        message: format!(
+            "job {job} created: {} orders to import, {} incl. VAT; next, a records the customer's acceptance",
+            format_count(quote.orders_to_import),
+            format_dkk(quote.total_incl_vat)
+        ),
+        started: false,
+    })
+}
+
+fn job_step(store: &mut Store, job: JobId, step: &StepInput, now: DateTime<Utc>) -> Result<StepDone, StoreError> {
+    let message = match step {
+        StepInput::Accept { by, reference } => {
+            jobs::accept(store, job, by, reference, now)?;
+            store.log_event(job, Level::Info, None, &format!("offer accepted by {by} ({reference})"), now)?;
+            format!("job {job}: offer accepted by {by}; next, t makes the test transfer")
+        }
+        StepInput::Approve { by } => {
+            jobs::approve(store, job, by, now)?;
+            store.log_event(job, Level::Info, None, &format!("test transfer approved by {by}"), now)?;
+            format!("job {job}: approved by {by}; next, s starts the import")
+        }
+    };
+    Ok(StepDone { job, message, started: false })
+}
+
+/// Starts the job's worker as a detached process (it outlives the UI and the SSH session).
+pub fn start_job(
+    store: &mut Store,
+    job: JobId,
+    config_path: Option<&Path>,
+    now: DateTime<Utc>,
+) -> Result<StepDone, String> {
+    let text = |e: StoreError| e.to_string();
+    let j = store.job(job).map_err(text)?;
+    let live = j.lease_until.is_some_and(|u| u > now);
+    match j.state {
+        JobState::Approved => {
+            store.job_step(job, JobStep::Start, &[]).map_err(text)?;
+        }
+        JobState::Running | JobState::Paused if live => {
+            return Err(format!(
+                "job {job} already has a worker ({}); watch it in 4 Log",
+                j.lease_owner.unwrap_or_default()
+            ));
+        }
+        JobState::Running | JobState::Paused => {}
+        other => return Err(next_state(job, other, JobStep::Start).err().map(|e| e.to_string()).unwrap_or_default()),
+    }
+    let (pid, log) = worker::spawn_detached(store.path(), job, config_path)
+        .map_err(|e| format!("cannot start the worker for job {job}: {e}"))?;
+    Ok(StepDone {
+        job,
+        message: format!("job {job}: worker started (pid {pid}), its log in {}", log.display()),
+        started: true,
+    })
+}
