@@ -2,4 +2,6 @@
 
 pub mod estimate;
 pub mod jobs;
+pub mod preflight;
+pub mod triage;
 pub mod worker;

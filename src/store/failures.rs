@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::job_orders::{ORDER_COLUMNS, order_row};
 use super::jobs::JobId;
 use super::{Doing, JobOrder, Result, Store};
+use crate::domain::job::OrderState;
 
 /// A failed order with the buyer's name, for the inspector's rows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -331,6 +332,30 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>().doing("reading predicted failures")
     }
 
+    /// The states of these orders of the job (the retry follows the orders it moved), read in
+    /// chunks so thousands cost a few queries. Unknown ids are left out.
+    pub fn job_order_states(&self, job: JobId, shop_ids: &[String]) -> Result<Vec<(String, OrderState)>> {
+        let mut out = Vec::with_capacity(shop_ids.len());
+        for chunk in shop_ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!("SELECT shop_id, state FROM job_orders WHERE job_id = ? AND shop_id IN ({marks})");
+            let mut stmt = self.conn().prepare_cached(&sql).doing("reading order states")?;
+            let values = std::iter::once(rusqlite::types::Value::Integer(job))
+                .chain(chunk.iter().map(|id| rusqlite::types::Value::Text(id.clone())));
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(values), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .doing("reading order states")?;
+            for row in rows {
+                let (id, state) = row.doing("reading order states")?;
+                let state = state
+                    .parse()
+                    .map_err(|_| super::StoreError::BadValue { what: "order state".into(), value: state.clone() })?;
+                out.push((id, state));
+            }
+        }
+        Ok(out)
+    }
+
     /// Counts a retry: a running worker that sees the epoch change forgets its cached lookups
     /// (products, customers), so a fix made in the accounting system is seen. Returns the new epoch.
     pub fn bump_retry_epoch(&self, job: JobId) -> Result<i64> {
@@ -362,7 +387,6 @@ fn clamp(n: usize) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::job::OrderState;
     use crate::store::customers::tests::sample;
     use crate::store::{JobKind, NewJobOrder, Outcome};
     use chrono::Duration;
@@ -491,5 +515,16 @@ mod tests {
         assert_eq!(s.bump_retry_epoch(job).unwrap(), 1);
         assert_eq!(s.retry_epoch(job).unwrap(), 1);
         assert!(s.bump_retry_epoch(999).is_err());
+    }
+
+    #[test]
+    fn states_of_many_orders_in_few_queries() {
+        let (_d, s, job) = setup();
+        let mut ids: Vec<String> = (0..1200).map(|i| format!("x{i}")).collect();
+        ids.push("700".into());
+        ids.push("705".into());
+        let mut states = s.job_order_states(job, &ids).unwrap();
+        states.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(states, [("700".into(), OrderState::Failed), ("705".into(), OrderState::Transferred)]);
     }
 }
