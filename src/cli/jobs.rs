@@ -40,6 +40,9 @@ pub enum JobCmd {
         #[arg(long)]
         order: Option<String>,
     },
+    /// Predict the import's failures by cause: read every order of the range and check it,
+    /// read-only, against the integration's settings and the accounting system.
+    Preflight(super::triage::PreflightArgs),
     /// Record the customer's approval of the test transfer.
     Approve {
         job: i64,
@@ -147,6 +150,7 @@ pub async fn job(db: &Path, config: &Config, config_path: Option<&Path>, cmd: Jo
                 );
             }
         }
+        JobCmd::Preflight(args) => super::triage::job_preflight(db, config, args).await?,
         JobCmd::Approve { job, by } => {
             let mut store = Store::open(db)?;
             require_text("--by", &by)?;

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and the non-interactive commands.
 
 mod jobs;
+mod triage;
 
 use anyhow::{Context, bail};
 use chrono::Utc;
@@ -49,6 +50,12 @@ pub enum Command {
     Run(jobs::RunArgs),
     /// Import one previous order now (enkeltvis), through the same safe path as a job.
     ImportOrder(jobs::ImportOrderArgs),
+    /// A job's failed orders grouped by cause (or, with --predicted, its preflight's).
+    Failures(triage::FailuresArgs),
+    /// Send failed orders again once the cause is fixed; returns when they have settled.
+    Retry(triage::RetryArgs),
+    /// Take a failed order out of the failures, with a reason that is kept.
+    Skip(triage::SkipArgs),
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +206,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::ImportOrder(args)) => {
             runtime.block_on(jobs::import_order(&db.unwrap_or_else(Store::default_path), &config, args))
         }
+        Some(Command::Failures(args)) => triage::failures(&db.unwrap_or_else(Store::default_path), &config, args),
+        Some(Command::Retry(args)) => {
+            runtime.block_on(triage::retry(&db.unwrap_or_else(Store::default_path), &config, args))
+        }
+        Some(Command::Skip(args)) => triage::skip(&db.unwrap_or_else(Store::default_path), args),
     }
 }
 
