@@ -42,7 +42,8 @@ for size in 80x24 160x48; do
   tmux send-keys -t shots t 1 5 0 0
   sleep 0.5
   shot "usage-$size" "$cols" "$rows"
-  tmux send-keys -t shots Escape 3
+  # Esc and a key sent together read as Alt-key: give the terminal a moment between them.
+  tmux send-keys -t shots Escape; sleep 0.3; tmux send-keys -t shots 3
   wait_for "Total incl. VAT"
   sleep 1.5
   shot "planner-$size" "$cols" "$rows"
