@@ -18,8 +18,10 @@ use crate::domain::calendar::{DateRange, Month};
 use crate::domain::customer::{CustomerId, Integration};
 use crate::domain::quote::Quote;
 use crate::engine::estimate::{self, PlanningContext, RangeCounts};
+use crate::engine::preflight::PreflightProgress;
+use crate::engine::triage::{RetrySummary, Selection};
 use crate::engine::worker::TestTransfer;
-use crate::store::{CustomerSummary, Job, JobCommand, JobId, Store};
+use crate::store::{CustomerSummary, Job, JobCommand, JobId, PreflightSummary, Store};
 
 /// The panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,10 +125,10 @@ pub enum Action {
     Poll(DateTime<Utc>),
     /// The live log's read of the store.
     LogRead(Box<Result<log::LogData, String>>),
-    /// A customer's jobs, for the job steps.
+    /// A customer's jobs and their last preflights, for the job steps.
     JobsRead {
         customer: CustomerId,
-        result: Result<Vec<Job>, String>,
+        result: Result<(Vec<Job>, Vec<PreflightSummary>), String>,
     },
     /// Pause, resume or cancel was written (or refused); the text says which.
     JobCommandDone(Result<String, String>),
@@ -135,6 +137,20 @@ pub enum Action {
     TestTransferred {
         job: JobId,
         result: Box<Result<TestTransfer, String>>,
+    },
+    /// The inspector's read of the store.
+    FailuresRead(Box<Result<failures::FailuresData, String>>),
+    /// A retry settled (or was refused).
+    Retried(Result<RetrySummary, String>),
+    /// A skip or an export finished; the text says what happened.
+    FailuresDone(Result<String, String>),
+    PreflightProgress {
+        job: JobId,
+        progress: PreflightProgress,
+    },
+    PreflightDone {
+        job: JobId,
+        result: Box<Result<PreflightSummary, String>>,
     },
     /// SIGTERM, SIGHUP, or the terminal's input ended.
     Quit,
@@ -188,6 +204,34 @@ pub enum Effect {
     StartJob {
         job: JobId,
     },
+    /// Read the inspector's groups and rows; answer with `Action::FailuresRead`.
+    ReadFailures(failures::FailuresRequest),
+    /// Retry failed orders through the triage engine (fetched again, the same state
+    /// machine); answer with `Action::Retried` once they settled.
+    Retry {
+        job: JobId,
+        selection: Selection,
+    },
+    /// Skip a failed order with a reason; answer with `Action::FailuresDone`.
+    Skip {
+        job: JobId,
+        reference: String,
+        reason: String,
+    },
+    /// Write the group (or every failure, or the predictions) to a CSV file in the exports
+    /// directory; answer with `Action::FailuresDone` naming the path.
+    Export {
+        job: JobId,
+        cause: Option<String>,
+        predicted: bool,
+    },
+    /// Run the job's preflight, reporting `Action::PreflightProgress` and then
+    /// `Action::PreflightDone`.
+    Preflight {
+        job: JobId,
+    },
+    /// Stop the preflight in progress.
+    CancelPreflight,
     Quit,
 }
 
@@ -270,7 +314,10 @@ impl App {
 
     /// A request is in flight (the run loop animates the spinner only then).
     pub fn is_loading(&self) -> bool {
-        self.planner.pending.is_some() || self.job_menu.busy.is_some() || self.failures.is_busy()
+        self.planner.pending.is_some()
+            || self.job_menu.busy.is_some()
+            || self.job_menu.preflight_run.is_some()
+            || self.failures.is_busy()
     }
 
     /// The panes that follow the store while they are on screen.
@@ -439,6 +486,11 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
                 _ => Vec::new(),
             }
         }
+        Action::FailuresRead(result) => failures::on_read(app, *result),
+        Action::Retried(result) => failures::on_retried(app, result),
+        Action::FailuresDone(result) => failures::on_done(app, result),
+        Action::PreflightProgress { job, progress } => jobs::on_preflight_progress(app, job, progress),
+        Action::PreflightDone { job, result } => jobs::on_preflight_done(app, job, *result),
         Action::LogRead(result) => log::on_read(app, *result),
         Action::JobsRead { customer, result } => jobs::on_jobs(app, customer, result),
         Action::JobCommandDone(result) => {
@@ -539,7 +591,7 @@ fn go(app: &mut App, pane: Pane, forward: bool) -> Vec<Effect> {
     match pane {
         Pane::Planner => jobs::refresh(app),
         Pane::Log => log::on_enter(app),
-        Pane::Failures => failures::read(app),
+        Pane::Failures => failures::on_enter(app),
         _ => Vec::new(),
     }
 }

@@ -4,11 +4,12 @@
 //! tests call them directly; the panes never touch the store themselves.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::app::{Action, Effect};
+use super::panes::failures::{FailureRow, FailuresData, FailuresRequest};
 use super::panes::jobs::{StepDone, StepInput};
 use super::panes::log::{JobRow, JobSnapshot, LogData, LogRequest, MAX_EVENTS, RATE_WINDOW_MINUTES, UsageFigures};
 use crate::config::Config;
@@ -17,8 +18,10 @@ use crate::domain::customer::CustomerId;
 use crate::domain::job::{JobState, JobStep, next_state};
 use crate::domain::money::{format_count, format_dkk};
 use crate::domain::quote::Quote;
-use crate::engine::{jobs, worker};
-use crate::store::{JobCommand, JobId, JobKind, Level, Store, StoreError};
+use crate::engine::{jobs, triage, worker};
+use crate::store::{
+    FailedOrder, Job, JobCommand, JobId, JobKind, Level, PredictedFailure, PreflightSummary, Store, StoreError,
+};
 
 /// Log lines read per query while catching up with a long log.
 const EVENT_BATCH: usize = 5_000;
@@ -31,7 +34,16 @@ pub fn perform(store: &mut Store, config: &Config, config_path: Option<&Path>, e
     Some(match effect {
         Effect::ReadLog(request) => Action::LogRead(Box::new(read_log(store, config, request).map_err(text))),
         Effect::ReadJobs { customer } => {
-            Action::JobsRead { customer: *customer, result: store.list_jobs(Some(*customer)).map_err(text) }
+            Action::JobsRead { customer: *customer, result: customer_jobs(store, *customer).map_err(text) }
+        }
+        Effect::ReadFailures(request) => Action::FailuresRead(Box::new(read_failures(store, request).map_err(text))),
+        Effect::Skip { job, reference, reason } => Action::FailuresDone(
+            triage::skip_order(store, *job, reference, reason, now)
+                .map(|o| format!("order {} skipped: {reason}", o.reference))
+                .map_err(|e| e.to_string()),
+        ),
+        Effect::Export { job, cause, predicted } => {
+            Action::FailuresDone(export(store, config, *job, cause.as_deref(), *predicted, now))
         }
         Effect::JobCommand { job, command } => Action::JobCommandDone(job_command(store, *job, *command, now)),
         Effect::CreateJob { customer_id, range, quote } => {
@@ -39,7 +51,13 @@ pub fn perform(store: &mut Store, config: &Config, config_path: Option<&Path>, e
         }
         Effect::JobStep { job, step } => Action::JobStepDone(job_step(store, *job, step, now).map_err(text)),
         Effect::StartJob { job } => Action::JobStepDone(start_job(store, *job, config_path, now)),
-        Effect::CountRange { .. } | Effect::CopyQuote { .. } | Effect::TestTransfer { .. } | Effect::Quit => {
+        Effect::CountRange { .. }
+        | Effect::CopyQuote { .. }
+        | Effect::TestTransfer { .. }
+        | Effect::Retry { .. }
+        | Effect::Preflight { .. }
+        | Effect::CancelPreflight
+        | Effect::Quit => {
             return None;
         }
     })
@@ -74,6 +92,153 @@ pub fn read_log(store: &Store, config: &Config, request: &LogRequest) -> Result<
     let events = events_after(store, job.id, after)?;
     let snapshot = JobSnapshot { job: job.clone(), customer, counts, per_minute, usage, worker_live };
     Ok(LogData { jobs: rows, snapshot: Some(snapshot), events, after })
+}
+
+/// A customer's jobs, newest first, with the last preflight of each that had one.
+fn customer_jobs(store: &Store, customer: CustomerId) -> Result<(Vec<Job>, Vec<PreflightSummary>), StoreError> {
+    let jobs = store.list_jobs(Some(customer))?;
+    let mut preflights = Vec::new();
+    for j in &jobs {
+        preflights.extend(store.preflight_summary(j.id)?);
+    }
+    Ok((jobs, preflights))
+}
+
+/// The groups of a job's failures (or predictions) matching the filter, and a window of the
+/// selected group's rows.
+pub fn read_failures(store: &Store, request: &FailuresRequest) -> Result<FailuresData, StoreError> {
+    let job = match request.job {
+        Some(id) => Some(store.job(id)?),
+        None => store.list_jobs(request.scope)?.into_iter().next(),
+    };
+    let Some(job) = job else {
+        return Ok(FailuresData {
+            request: request.clone(),
+            job: None,
+            groups: Vec::new(),
+            failed_total: 0,
+            cause: None,
+            offset: 0,
+            rows: Vec::new(),
+            preflight: None,
+        });
+    };
+    let name =
+        store.customer(job.customer_id).map_or_else(|_| format!("customer {}", job.customer_id), |c| c.customer.name);
+    let filter = request.filter.as_str();
+    let groups = if request.predicted {
+        store.predicted_counts_matching(job.id, filter)?
+    } else {
+        store.failure_counts_matching(job.id, filter)?
+    };
+    let failed_total = store.order_counts(job.id)?.get("failed").copied().unwrap_or(0);
+    let cause = request
+        .cause
+        .clone()
+        .filter(|c| groups.iter().any(|(g, _)| g == c))
+        .or_else(|| groups.first().map(|(c, _)| c.clone()));
+    // A window that starts past the group's end (it shrank) starts at its last page.
+    let count = cause.as_ref().and_then(|c| groups.iter().find(|(g, _)| g == c)).map_or(0, |(_, n)| *n) as usize;
+    let offset = if cause == request.cause { request.offset.min(count.saturating_sub(1)) } else { 0 };
+    let rows = match &cause {
+        None => Vec::new(),
+        Some(c) if request.predicted => store
+            .predicted_failures(job.id, Some(c), filter, offset, request.limit)?
+            .into_iter()
+            .map(predicted_row)
+            .collect(),
+        Some(c) => {
+            store.failed_orders(job.id, Some(c), filter, offset, request.limit)?.into_iter().map(failed_row).collect()
+        }
+    };
+    Ok(FailuresData {
+        request: request.clone(),
+        job: Some(JobRow::of(&job, &name)),
+        groups,
+        failed_total,
+        cause,
+        offset,
+        rows,
+        preflight: store.preflight_summary(job.id)?,
+    })
+}
+
+fn failed_row(f: FailedOrder) -> FailureRow {
+    let o = f.order;
+    FailureRow {
+        reference: o.reference,
+        shop_id: o.shop_id,
+        created_at: o.created_at,
+        customer: f.customer,
+        state: Some(o.state),
+        cause: o.cause.unwrap_or_else(|| "accounting_validation".into()),
+        detail: o.detail.unwrap_or_default(),
+        value: o.value,
+        fix_hint: o.fix_hint.unwrap_or_default(),
+        attempts: Some(o.attempts),
+        last_attempt: o.last_attempt_at,
+        vendor_response: o.vendor_response,
+    }
+}
+
+fn predicted_row(p: PredictedFailure) -> FailureRow {
+    FailureRow {
+        reference: p.reference,
+        shop_id: p.shop_id,
+        created_at: p.created_at,
+        customer: p.customer,
+        state: None,
+        cause: p.cause,
+        detail: p.detail,
+        value: p.value,
+        fix_hint: p.fix_hint,
+        attempts: None,
+        last_attempt: None,
+        vendor_response: None,
+    }
+}
+
+/// Where exports for customers go: private, beside the saved quotes.
+pub fn exports_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "importdesk").map(|d| d.data_dir().join("exports"))
+}
+
+fn export(
+    store: &Store,
+    config: &Config,
+    job: JobId,
+    cause: Option<&str>,
+    predicted: bool,
+    now: DateTime<Utc>,
+) -> Result<String, String> {
+    let dir = exports_dir().ok_or("no home directory to write the export in")?;
+    create_private_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let tz = config.user_tz();
+    let kind = if predicted { "predicted" } else { "failures" };
+    let stamp = now.with_timezone(&tz).format("%Y%m%d-%H%M%S");
+    let path = dir.join(format!("{kind}-job{job}-{}-{stamp}.csv", cause.unwrap_or("all")));
+    let written = if predicted {
+        triage::export_predicted_csv(store, job, cause, &path, tz)
+    } else {
+        triage::export_csv(store, job, cause, &path, tz)
+    }
+    .map_err(|e| e.to_string())?;
+    let what = match cause {
+        Some(c) => format!("the {c} group"),
+        None if predicted => "every predicted failure".to_string(),
+        None => "every failure".to_string(),
+    };
+    Ok(format!("exported {what} of job {job} to {}", written.display()))
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 /// Every line after `after`, in batches; only the newest `MAX_EVENTS` are kept.

@@ -21,7 +21,7 @@ use super::app::{Action, App, CopyOutcome, Effect, update};
 use super::{clipboard, effects, view};
 use crate::connect::{http, source_for};
 use crate::engine::estimate::count_range;
-use crate::engine::worker;
+use crate::engine::{preflight, triage, worker};
 use crate::store::Store;
 
 /// Shortest time between two frames (≈ 15 per second).
@@ -73,6 +73,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Re
     let io_store = Arc::new(Mutex::new(Store::open(app.store.path())?));
     let client = http::client();
     let mut counting: Option<JoinHandle<()>> = None;
+    let mut preflighting: Option<preflight::Cancel> = None;
     let mut last_frame: Option<Instant> = None;
 
     loop {
@@ -158,6 +159,44 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Re
                             let _ = tx.send(Action::TestTransferred { job, result: Box::new(result) });
                         });
                     }
+                    Effect::Retry { job, selection } => {
+                        let (tx, client, config) = (tx.clone(), client.clone(), app.config.clone());
+                        let db = app.store.path().to_path_buf();
+                        tokio::spawn(async move {
+                            let result = triage::retry_orders(&db, &config, job, selection, client)
+                                .await
+                                .map_err(|e| e.to_string());
+                            let _ = tx.send(Action::Retried(result));
+                        });
+                    }
+                    Effect::Preflight { job } => {
+                        let cancel = preflight::Cancel::new();
+                        if let Some(previous) = preflighting.replace(cancel.clone()) {
+                            previous.cancel();
+                        }
+                        let (tx, client, config) = (tx.clone(), client.clone(), app.config.clone());
+                        let db = app.store.path().to_path_buf();
+                        tokio::spawn(async move {
+                            let progress_tx = tx.clone();
+                            let mut last: Option<std::time::Instant> = None;
+                            // At most ten reports a second: the screen cannot show more.
+                            let report = move |p: &preflight::PreflightProgress| {
+                                if last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) {
+                                    last = Some(std::time::Instant::now());
+                                    let _ = progress_tx.send(Action::PreflightProgress { job, progress: *p });
+                                }
+                            };
+                            let result = preflight::preflight(&db, &config, job, client, &cancel, report)
+                                .await
+                                .map_err(|e| e.to_string());
+                            let _ = tx.send(Action::PreflightDone { job, result: Box::new(result) });
+                        });
+                    }
+                    Effect::CancelPreflight => {
+                        if let Some(cancel) = preflighting.take() {
+                            cancel.cancel();
+                        }
+                    }
                     Effect::Quit => {}
                     store_effect => {
                         let (tx, store, config) = (tx.clone(), io_store.clone(), app.config.clone());
@@ -180,6 +219,9 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Re
         if app.quit {
             if let Some(task) = counting.take() {
                 task.abort();
+            }
+            if let Some(cancel) = preflighting.take() {
+                cancel.cancel();
             }
             return Ok(Exit::Normal);
         }

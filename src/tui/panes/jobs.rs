@@ -18,8 +18,9 @@ use crate::domain::job::{JobState, JobStep, OrderState, next_state};
 use crate::domain::money::{format_count, format_dkk};
 use crate::domain::quote::Quote;
 use crate::engine::jobs::import_range;
+use crate::engine::preflight::{PreflightProgress, chargeable_without_predicted};
 use crate::engine::worker::TestTransfer;
-use crate::store::{Job, JobId};
+use crate::store::{Job, JobId, PreflightSummary};
 use crate::tui::app::{App, Effect, Pane, StatusKind};
 use crate::tui::keymap::{Binding, Command, Key};
 use crate::tui::theme::Theme;
@@ -87,6 +88,10 @@ pub struct JobMenu {
     pub busy: Option<String>,
     /// The last test transfer's result, for the job it was made on.
     pub test: Option<(JobId, Result<TestTransfer, String>)>,
+    /// The last preflight of each job that had one.
+    pub preflights: Vec<PreflightSummary>,
+    /// A preflight in progress: the job and how far it is.
+    pub preflight_run: Option<(JobId, PreflightProgress)>,
 }
 
 impl JobMenu {
@@ -96,6 +101,10 @@ impl JobMenu {
 
     pub fn selected_job(&self) -> Option<&Job> {
         self.selected.and_then(|id| self.jobs.iter().find(|j| j.id == id))
+    }
+
+    pub fn preflight_of(&self, job: JobId) -> Option<&PreflightSummary> {
+        self.preflights.iter().find(|p| p.job_id == job)
     }
 }
 
@@ -122,7 +131,11 @@ pub fn open(app: &mut App) -> Vec<Effect> {
 }
 
 /// The customer's jobs came back.
-pub fn on_jobs(app: &mut App, customer: CustomerId, result: Result<Vec<Job>, String>) -> Vec<Effect> {
+pub fn on_jobs(
+    app: &mut App,
+    customer: CustomerId,
+    result: Result<(Vec<Job>, Vec<PreflightSummary>), String>,
+) -> Vec<Effect> {
     let menu = &mut app.job_menu;
     if menu.customer != Some(customer) {
         return Vec::new();
@@ -130,9 +143,10 @@ pub fn on_jobs(app: &mut App, customer: CustomerId, result: Result<Vec<Job>, Str
     app.dirty = true;
     menu.loaded = true;
     match result {
-        Ok(jobs) => {
+        Ok((jobs, preflights)) => {
             menu.error = None;
             menu.jobs = jobs;
+            menu.preflights = preflights;
             if menu.selected_job().is_none() {
                 menu.selected = menu.jobs.first().map(|j| j.id);
             }
@@ -160,6 +174,8 @@ pub fn bindings(menu: &JobMenu) -> Vec<Binding> {
         Binding::new(&[Key::char('t')], "make the test transfer", Command::TestTransfer).hint("t", "test"),
         Binding::new(&[Key::char('o')], "record the customer's approval", Command::ApproveTest).hint("o", "approve"),
         Binding::new(&[Key::char('s')], "start the import (detached worker)", Command::StartJob).hint("s", "start"),
+        Binding::new(&[Key::char('f')], "preflight: predict failures (again: stop it)", Command::Preflight)
+            .hint("f", "preflight"),
         Binding::new(&[k(KeyCode::Enter)], "show the job in the import log", Command::Open).hint("Enter", "log"),
         Binding::new(&[k(KeyCode::Esc), Key::char('q')], "close the job steps", Command::Dismiss).hint("Esc", "close"),
     ]
@@ -206,6 +222,7 @@ pub fn on_command(app: &mut App, command: Command) -> Vec<Effect> {
             vec![Effect::TestTransfer { job }]
         }
         Command::StartJob => start(app),
+        Command::Preflight => preflight(app),
         Command::Open => {
             let Some(job) = menu.selected else {
                 app.error("no job yet: n makes one from the quote on screen");
@@ -309,6 +326,105 @@ fn start(app: &mut App) -> Vec<Effect> {
     };
     app.job_menu.busy = Some(format!("starting the worker for job {job}…"));
     vec![Effect::StartJob { job }]
+}
+
+/// Starts the selected job's preflight, or stops the one running.
+pub fn preflight(app: &mut App) -> Vec<Effect> {
+    if let Some((job, _)) = app.job_menu.preflight_run {
+        app.set_status(StatusKind::Info, format!("stopping the preflight of job {job}…"));
+        return vec![Effect::CancelPreflight];
+    }
+    let Some(job) = app.job_menu.selected_job() else {
+        app.error("no job yet: n makes one from the quote on screen");
+        return Vec::new();
+    };
+    if job.state == JobState::Cancelled {
+        app.error(format!("job {} was cancelled; create a new job to preflight its range", job.id));
+        return Vec::new();
+    }
+    let id = job.id;
+    app.job_menu.preflight_run = Some((id, PreflightProgress::default()));
+    vec![Effect::Preflight { job: id }]
+}
+
+pub fn on_preflight_progress(app: &mut App, job: JobId, progress: PreflightProgress) -> Vec<Effect> {
+    if app.job_menu.preflight_run.is_some_and(|(j, _)| j == job) {
+        app.job_menu.preflight_run = Some((job, progress));
+        app.dirty = true;
+    }
+    Vec::new()
+}
+
+pub fn on_preflight_done(app: &mut App, job: JobId, result: Result<PreflightSummary, String>) -> Vec<Effect> {
+    app.job_menu.preflight_run = None;
+    app.dirty = true;
+    match result {
+        Ok(summary) => {
+            app.set_status(
+                StatusKind::Done,
+                format!(
+                    "preflight of job {job}: {} orders checked, {} predicted to fail (5 Failures, p lists them)",
+                    format_count(summary.orders_checked),
+                    format_count(summary.predicted_total())
+                ),
+            );
+            app.job_menu.preflights.retain(|p| p.job_id != job);
+            app.job_menu.preflights.push(summary);
+        }
+        Err(e) => app.error(e),
+    }
+    Vec::new()
+}
+
+/// The planner's lines about the newest job's preflight: what is predicted to fail, and
+/// what is chargeable without those orders.
+pub fn preflight_lines(app: &App, width: usize) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let menu = &app.job_menu;
+    let here = app.current.as_ref().map(|c| c.summary.customer.id);
+    let Some(job) = menu.jobs.first().filter(|_| menu.customer == here) else {
+        return Vec::new();
+    };
+    let Some(p) = menu.preflight_of(job.id) else {
+        return Vec::new();
+    };
+    let causes: Vec<String> = p.predicted.iter().take(3).map(|(c, n)| format!("{c} {}", format_count(*n))).collect();
+    let mut lines = vec![Line::styled(
+        fit(
+            &format!(
+                "Preflight of job {} ({}): {} of {} predicted to fail{}",
+                job.id,
+                p.checked_at.with_timezone(&app.tz).format("%d.%m %H:%M"),
+                format_count(p.predicted_total()),
+                format_count(p.orders_checked),
+                if causes.is_empty() { String::new() } else { format!(" · {}", causes.join(", ")) }
+            ),
+            width,
+        ),
+        if p.predicted_total() > 0 { theme.warning() } else { theme.ok() },
+    )];
+    // The quote on screen when it is for the job's range, else the job's own.
+    let on_screen = app.planner.quote.as_ref().filter(|q| {
+        let since = app.current.as_ref().and_then(|c| c.context.as_ref().ok()).map(|c| c.integration.since);
+        let range = app.planner.counted.map(|(r, _)| since.and_then(|s| import_range(r, s)).unwrap_or(r));
+        range.is_some() && range == job.range && q.orders_to_import > 0
+    });
+    if let Some(q) = on_screen.or(job.quote.as_ref()) {
+        let c = chargeable_without_predicted(q, p.predicted_total());
+        lines.push(Line::styled(
+            fit(
+                &format!(
+                    "Chargeable without them: {} orders, {} extra ({} excl. VAT)",
+                    format_count(c.orders),
+                    format_count(c.extra_orders),
+                    format_dkk(c.extra_orders_cost)
+                ),
+                width,
+            ),
+            theme.plain(),
+        ));
+    }
+    lines
 }
 
 fn lease_live(job: &Job, now: DateTime<Utc>) -> bool {
@@ -460,6 +576,24 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         let spin = SPINNER[app.spinner_frame % SPINNER.len()];
         lines.push(Line::styled(format!("{spin} {busy}"), theme.warning()));
     }
+    if let Some(j) = menu.selected_job() {
+        if menu.preflight_run.is_some_and(|(id, _)| id == j.id) {
+            lines.push(summary_line(app, inner));
+        } else if let Some(p) = menu.preflight_of(j.id) {
+            lines.push(Line::styled(
+                fit(
+                    &format!(
+                        "preflight {}: {} of {} orders predicted to fail (f runs it again)",
+                        p.checked_at.with_timezone(&app.tz).format("%Y-%m-%d %H:%M"),
+                        format_count(p.predicted_total()),
+                        format_count(p.orders_checked)
+                    ),
+                    inner,
+                ),
+                theme.label(),
+            ));
+        }
+    }
     if let Some(quote) = &app.planner.quote {
         lines.push(Line::raw(""));
         lines.push(quote_line(quote, inner, theme));
@@ -488,6 +622,16 @@ pub fn summary_line(app: &App, width: usize) -> Line<'static> {
     let here = app.current.as_ref().map(|c| c.summary.customer.id);
     if menu.customer != here || !menu.loaded {
         return Line::default();
+    }
+    if let Some((job, p)) = menu.preflight_run {
+        let spin = SPINNER[app.spinner_frame % SPINNER.len()];
+        let total = p.total.map(|t| format!(" of {}", format_count(t))).unwrap_or_default();
+        let text = format!(
+            "{spin} preflight of job {job}: {}{total} read, {} predicted to fail (x stops it)",
+            format_count(p.read),
+            format_count(p.predicted)
+        );
+        return Line::styled(fit(&text, width), theme.warning());
     }
     let text = match menu.jobs.first() {
         Some(j) => format!("Job {} {} · j job steps", j.id, step_bar(j.state)),

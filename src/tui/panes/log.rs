@@ -484,7 +484,7 @@ pub fn on_command(app: &mut App, command: Command) -> Vec<Effect> {
         }
         Command::OpenFailures => {
             app.enter_pane(Pane::Failures, true);
-            crate::tui::panes::failures::read(app)
+            crate::tui::panes::failures::on_enter(app)
         }
         _ => Vec::new(),
     }

@@ -245,6 +245,7 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
         Binding::new(&[Key::char('y')], "copy and save the quote", Command::CopyQuote).hint("y", "copy"),
         Binding::new(&[Key::char('r')], "count the range again", Command::Recount),
         Binding::new(&[Key::char('j')], "job steps: new, accept, test, approve, start", Command::JobMenu),
+        Binding::new(&[Key::char('x')], "stop the preflight in progress", Command::Preflight),
     ]);
     out
 }
@@ -285,6 +286,11 @@ pub fn on_command(app: &mut App, command: Command) -> Vec<Effect> {
         }
         Command::CopyQuote => copy_quote(app),
         Command::JobMenu => super::jobs::open(app),
+        Command::Preflight if app.job_menu.preflight_run.is_some() => super::jobs::preflight(app),
+        Command::Preflight => {
+            app.error("no preflight is running: j, then f starts one");
+            Vec::new()
+        }
         Command::Recount => match app.planner.validate() {
             Ok(range) => request_count(app, range),
             Err(e) => {
@@ -401,6 +407,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
     };
     let width = usize::from(body.width).min(62);
     let mut lines = quote_lines(app, quote, width, theme);
+    lines.extend(super::jobs::preflight_lines(app, width));
     for w in &quote.warnings {
         lines.push(Line::from(vec![Span::styled("! ", theme.warning()), Span::styled(w.message(), theme.warning())]));
     }
