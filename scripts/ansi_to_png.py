@@ -17,6 +17,7 @@ PALETTE = [
 ]
 FG, BG = PALETTE[7], (0x16, 0x18, 0x1a)
 FONT_DIR = "/usr/share/fonts/truetype/dejavu/"
+LOWER_EIGHTHS = {"▁": 1, "▂": 2, "▃": 3, "▄": 4, "▅": 5, "▆": 6, "▇": 7, "█": 8}
 
 
 def colour_256(n):
@@ -108,7 +109,13 @@ def main():
             px, py = pad + x * cw, pad + y * ch
             if b != BG:
                 draw.rectangle([px, py, px + cw - 1, py + ch - 1], fill=b)
-            if c != " ":
+            if c in LOWER_EIGHTHS:
+                # Block elements as rectangles: font glyphs leave gaps between rows.
+                h = ch * LOWER_EIGHTHS[c] // 8
+                draw.rectangle([px, py + ch - h, px + cw - 1, py + ch - 1], fill=f)
+            elif c == "▀":
+                draw.rectangle([px, py, px + cw - 1, py + ch // 2 - 1], fill=f)
+            elif c != " ":
                 draw.text((px, py + 1), c, font=bold if is_bold else regular, fill=f)
     img.save(out)
 
