@@ -1,8 +1,12 @@
 //! What the support person sees: every pane at 80×24 (tmux over SSH) and 160×48 (a big
 //! terminal), drawn with ratatui's TestBackend from a real SQLite store and a fixed clock.
-//! Counts arrive as actions, as they would from the shop.
+//! Counts arrive as actions, as they would from the shop; the store effects (the live log's
+//! and the inspector's reads) are performed by the same functions the run loop uses, against
+//! a job, orders and events written through the store API.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -10,12 +14,14 @@ use secrecy::SecretString;
 
 use importdesk::config::Config;
 use importdesk::connect::{ConnectError, System};
-use importdesk::domain::calendar::{DEFAULT_TZ, Month};
+use importdesk::domain::calendar::{DEFAULT_TZ, DateRange, Month};
 use importdesk::domain::customer::{AccountingKind, Integration, IntegrationSettings, WebshopKind};
+use importdesk::domain::job::{JobStep, OrderState};
 use importdesk::engine::estimate::RangeCounts;
-use importdesk::store::{NewCustomer, Store};
+use importdesk::engine::jobs;
+use importdesk::store::{JobId, JobKind, Level, NewCustomer, NewJobOrder, Outcome, Store};
 use importdesk::tui::theme::Theme;
-use importdesk::tui::{Action, App, Effect, draw, update};
+use importdesk::tui::{Action, App, Effect, draw, effects, update};
 
 /// 10 December 2026, 10:00 in Copenhagen.
 fn now() -> DateTime<Utc> {
@@ -286,4 +292,371 @@ fn help_for_the_planner() {
 fn too_small_terminal() {
     let f = fixture(70, 20);
     insta::assert_snapshot!("too_small_70x20", screen(&f.app, 70, 20));
+}
+
+// ---------------------------------------------------------------------------------------
+// The live import log and the failure inspector, over a job written through the store API.
+
+/// Performs the store effects as the run loop does and feeds the answers back, until no
+/// store effect is left (counts at the shop and the clipboard are not the store's).
+fn settle(app: &mut App, effects: Vec<Effect>) {
+    let mut store = Store::open(app.store.path()).unwrap();
+    let config = app.config.clone();
+    let mut queue = VecDeque::from(effects);
+    let mut rounds = 0;
+    while let Some(effect) = queue.pop_front() {
+        assert!(!matches!(effect, Effect::StartJob { .. }), "a snapshot test never starts a worker");
+        rounds += 1;
+        assert!(rounds < 100, "effects keep asking for more: {effect:?}");
+        if let Some(action) = effects::perform(&mut store, &config, None, &effect) {
+            queue.extend(update(app, action));
+        }
+    }
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    let effects = key(app, code);
+    settle(app, effects);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Running,
+    Paused,
+    Finished,
+}
+
+const BUYERS: [&str; 6] = ["Mette Hansen", "Lars Nielsen", "Sofie Jensen", "Anders Holm", "Ida Kristensen", "Emil Bak"];
+
+/// A failure as the worker records it: cause, detail, value, fix hint and the vendor's reply.
+fn failure(cause: &str, detail: &str, value: &str, fix: &str, response: Option<&str>) -> Outcome {
+    Outcome {
+        cause: Some(cause.into()),
+        detail: Some(detail.into()),
+        value: Some(value.into()),
+        fix_hint: Some(fix.into()),
+        vendor_response: response.map(str::to_string),
+        ..Outcome::default()
+    }
+}
+
+/// Hyggehjem's job 1: 120 orders of January–May, a worker on "jumphost pid 4242", 60
+/// transferred over the last three minutes, seven failed (four missing products, two
+/// without SKU, one without phone), two skipped, one unknown and the rest pending; or
+/// paused there; or finished with every pending order transferred.
+fn seed_job(store: &mut Store, stage: Stage) -> JobId {
+    let t0 = now() - Duration::minutes(40);
+    let range = DateRange::new(date(2026, 1, 1), date(2026, 5, 31)).unwrap();
+    let job = store.create_job(1, JobKind::Range, Some(range), None, t0).unwrap();
+    jobs::accept(store, job, "Mette Holm", "mail 8 Dec 'Ja tak'", t0).unwrap();
+    jobs::record_test(store, job, "#1001", Some("20001"), t0).unwrap();
+    jobs::approve(store, job, "Jens Hyggehjem", t0).unwrap();
+    store.job_step(job, JobStep::Start, &[]).unwrap();
+    store.mark_job_time(job, "started_at", now() - Duration::minutes(12)).unwrap();
+    let orders: Vec<NewJobOrder> = (1..=120)
+        .map(|i: u32| NewJobOrder {
+            shop_id: (5000 + i).to_string(),
+            reference: format!("#{}", 1000 + i),
+            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 10, 0, 0).unwrap() + Duration::hours(i64::from(i) * 29),
+            state: OrderState::Pending,
+            skip_reason: None,
+            order_json: Some(format!("{{\"buyer\":{{\"name\":\"{}\"}}}}", BUYERS[i as usize % BUYERS.len()])),
+        })
+        .collect();
+    store.add_job_orders(job, &orders).unwrap();
+    store.set_listing(job, None, true).unwrap();
+    store.acquire_lease(job, "jumphost pid 4242", Duration::seconds(20), now()).unwrap();
+    let december = Month { year: 2026, month: 12 };
+    let mut journal = Journal::default();
+    let started = now() - Duration::minutes(12);
+    journal.add(Level::Info, None, "worker jumphost pid 4242 started", started);
+    journal.add(Level::Info, None, "listed 120 orders from the shop", started);
+
+    let shop_id = |i: u32| (5000 + i).to_string();
+    let reference = |i: u32| format!("#{}", 1000 + i);
+    let mut send = |store: &mut Store, i: u32, at: DateTime<Utc>| {
+        assert!(
+            store
+                .transition(job, &shop_id(i), OrderState::Pending, OrderState::Sending, &Outcome::default(), at)
+                .unwrap()
+        );
+    };
+    let finished_count = if stage == Stage::Finished { 110 } else { 60 };
+    let mut transferred = 0;
+    for i in (1..=120).filter(|i| ![7, 19, 23, 42, 58, 77, 91, 33, 64, 100].contains(i)) {
+        if transferred == finished_count {
+            break;
+        }
+        // Spread over the last three minutes, a little over one order every three seconds.
+        let at =
+            now() - Duration::seconds(180) + Duration::seconds(i64::from(transferred) * 180 / finished_count as i64);
+        send(store, i, at);
+        let out = Outcome { invoice: Some(format!("{}", 20000 + i)), usage: Some((1, december)), ..Outcome::default() };
+        assert!(store.transition(job, &shop_id(i), OrderState::Sending, OrderState::Transferred, &out, at).unwrap());
+        transferred += 1;
+        if i % 15 == 0 {
+            journal.add(Level::Info, Some(&reference(i)), &format!("{} → invoice {}", reference(i), 20000 + i), at);
+        }
+    }
+    let reply = r#"{"message":"Validation failed. 1 error found.","errorCode":"E04300","developerHint":"Inspect validation errors and correct your request.","errors":{"lines":{"items":[{"product":{"errors":[{"propertyName":"product","errorMessage":"Product 'TSHIRT-BL' not found.","errorCode":"E06000","inputValue":"TSHIRT-BL","developerHint":"Find a list of products at https://restapi.e-conomic.com/products ."}]}}]}},"logId":"9d7c1a0e3f","httpStatusCode":400}"#;
+    let failures = [
+        (
+            7,
+            failure(
+                "missing_product",
+                "line 1 'T-shirt, blue': product TSHIRT-BL does not exist in e-conomic",
+                "TSHIRT-BL",
+                "create product TSHIRT-BL in e-conomic (or let the integration create missing products), then retry",
+                Some(reply),
+            ),
+        ),
+        (
+            19,
+            failure(
+                "missing_product",
+                "line 2 'Hoodie, navy': product HOODIE-NV does not exist in e-conomic",
+                "HOODIE-NV",
+                "create product HOODIE-NV in e-conomic (or let the integration create missing products), then retry",
+                Some(reply),
+            ),
+        ),
+        (
+            23,
+            failure(
+                "missing_product",
+                "line 1 'T-shirt, blue': product TSHIRT-BL does not exist in e-conomic",
+                "TSHIRT-BL",
+                "create product TSHIRT-BL in e-conomic (or let the integration create missing products), then retry",
+                Some(reply),
+            ),
+        ),
+        (
+            42,
+            failure(
+                "missing_product",
+                "line 3 'Mug, white': product MUG-WH does not exist in e-conomic",
+                "MUG-WH",
+                "create product MUG-WH in e-conomic (or let the integration create missing products), then retry",
+                Some(reply),
+            ),
+        ),
+        (
+            58,
+            failure(
+                "missing_sku",
+                "line 2 'Hoodie, navy': no SKU",
+                "sku",
+                "give the product a SKU in WooCommerce, then retry",
+                None,
+            ),
+        ),
+        (
+            77,
+            failure(
+                "missing_sku",
+                "line 1 'Gift card': no SKU",
+                "sku",
+                "give the product a SKU in WooCommerce, then retry",
+                None,
+            ),
+        ),
+        (
+            91,
+            failure(
+                "missing_phone",
+                "the buyer has no phone number, and the integration requires one",
+                "phone",
+                "add a phone number to order #1091 in WooCommerce, or stop requiring phone numbers in the integration's settings, then retry",
+                None,
+            ),
+        ),
+    ];
+    for (n, (i, outcome)) in failures.into_iter().enumerate() {
+        let at = now() - Duration::seconds(170 - n as i64 * 20);
+        send(store, i, at);
+        assert!(store.transition(job, &shop_id(i), OrderState::Sending, OrderState::Failed, &outcome, at).unwrap());
+        let detail = outcome.detail.clone().unwrap_or_default();
+        journal.add(Level::Error, Some(&reference(i)), &format!("{} failed: {detail}", reference(i)), at);
+    }
+    for i in [33, 64] {
+        let out = Outcome {
+            skip_reason: Some("status 'cancelled' is not transferred by the integration's settings".into()),
+            ..Outcome::default()
+        };
+        assert!(
+            store
+                .transition(
+                    job,
+                    &shop_id(i),
+                    OrderState::Pending,
+                    OrderState::Skipped,
+                    &out,
+                    now() - Duration::seconds(100)
+                )
+                .unwrap()
+        );
+    }
+    let at = now() - Duration::seconds(60);
+    send(store, 100, at);
+    assert!(
+        store
+            .transition(job, &shop_id(100), OrderState::Sending, OrderState::Unknown, &Outcome::default(), at)
+            .unwrap()
+    );
+    journal.add(
+        Level::Warn,
+        Some("#1100"),
+        "#1100: e-conomic's reply was cut off after the invoice was sent; reconciling by reference",
+        at,
+    );
+    journal.add(
+        Level::Warn,
+        Some("#1104"),
+        "#1104 will be retried: e-conomic answered 429 Too Many Requests (retry after 2 s)",
+        now() - Duration::seconds(30),
+    );
+    match stage {
+        Stage::Running => {}
+        Stage::Paused => {
+            store.job_step(job, JobStep::Pause, &[]).unwrap();
+            journal.add(Level::Info, None, "paused", now());
+        }
+        Stage::Finished => {
+            let out = Outcome { usage: Some((1, december)), invoice: Some("21100".into()), ..Outcome::default() };
+            assert!(
+                store
+                    .transition(
+                        job,
+                        &shop_id(100),
+                        OrderState::Unknown,
+                        OrderState::Transferred,
+                        &out,
+                        now() - Duration::seconds(20)
+                    )
+                    .unwrap()
+            );
+            store.job_step(job, JobStep::Finish, &[]).unwrap();
+            store.mark_job_time(job, "finished_at", now() - Duration::seconds(10)).unwrap();
+            store.release_lease(job, "jumphost pid 4242").unwrap();
+            journal.add(Level::Info, None, "finished: 111 transferred, 7 failed, 2 skipped", now());
+        }
+    }
+    journal.write(store, job);
+    job
+}
+
+/// The job's log lines, written in time order as a worker would have.
+#[derive(Default)]
+struct Journal(Vec<(DateTime<Utc>, Level, Option<String>, String)>);
+
+impl Journal {
+    fn add(&mut self, level: Level, reference: Option<&str>, text: &str, at: DateTime<Utc>) {
+        self.0.push((at, level, reference.map(str::to_string), text.to_string()));
+    }
+
+    fn write(mut self, store: &Store, job: JobId) {
+        self.0.sort_by_key(|(at, ..)| *at);
+        for (at, level, reference, text) in self.0 {
+            store.log_event(job, level, reference.as_deref(), &text, at).unwrap();
+        }
+    }
+}
+
+/// Hyggehjem selected, their job seeded, and the pane opened with its digit.
+fn with_job(w: u16, h: u16, stage: Stage, pane: char) -> Fixture {
+    let mut f = fixture(w, h);
+    let mut store = Store::open(f.app.store.path()).unwrap();
+    seed_job(&mut store, stage);
+    type_text(&mut f.app, "hyggehjem");
+    press(&mut f.app, KeyCode::Enter);
+    press(&mut f.app, KeyCode::Char(pane));
+    f
+}
+
+#[test]
+fn log_of_a_running_job() {
+    check("log_running", |w, h| with_job(w, h, Stage::Running, '4'));
+}
+
+#[test]
+fn log_of_a_paused_job() {
+    check("log_paused", |w, h| with_job(w, h, Stage::Paused, '4'));
+}
+
+#[test]
+fn log_of_a_finished_job() {
+    check("log_finished", |w, h| with_job(w, h, Stage::Finished, '4'));
+}
+
+#[test]
+fn log_scrolled_back_and_filtered() {
+    let mut f = with_job(80, 24, Stage::Running, '4');
+    press(&mut f.app, KeyCode::Tab); // to the log lines
+    press(&mut f.app, KeyCode::Up);
+    assert!(!f.app.log.follow, "scrolling up stops following");
+    press(&mut f.app, KeyCode::Char('/'));
+    type_text(&mut f.app, "failed");
+    press(&mut f.app, KeyCode::Esc);
+    insta::assert_snapshot!("log_filtered_80x24", screen(&f.app, 80, 24));
+    press(&mut f.app, KeyCode::Char('F'));
+    assert!(f.app.log.follow, "F follows again");
+}
+
+#[test]
+fn log_asks_before_cancelling() {
+    let mut f = with_job(80, 24, Stage::Running, '4');
+    press(&mut f.app, KeyCode::Char('c'));
+    insta::assert_snapshot!("log_cancel_question_80x24", screen(&f.app, 80, 24));
+    let effects = key(&mut f.app, KeyCode::Char('y'));
+    assert!(matches!(effects.as_slice(), [Effect::JobCommand { .. }]), "{effects:?}");
+}
+
+#[test]
+fn inspector_groups() {
+    check("failures_groups", |w, h| with_job(w, h, Stage::Finished, '5'));
+}
+
+#[test]
+fn inspector_group_rows() {
+    check("failures_rows", |w, h| {
+        let mut f = with_job(w, h, Stage::Finished, '5');
+        press(&mut f.app, KeyCode::Enter);
+        press(&mut f.app, KeyCode::Down);
+        f
+    });
+}
+
+#[test]
+fn inspector_order_detail() {
+    check("failures_detail", |w, h| {
+        let mut f = with_job(w, h, Stage::Finished, '5');
+        press(&mut f.app, KeyCode::Enter);
+        press(&mut f.app, KeyCode::Enter);
+        f
+    });
+}
+
+#[test]
+fn inspector_retry_confirmation() {
+    check("failures_retry_question", |w, h| {
+        let mut f = with_job(w, h, Stage::Finished, '5');
+        press(&mut f.app, KeyCode::Char('R'));
+        f
+    });
+}
+
+#[test]
+fn planner_job_steps() {
+    let (mut f, effects) = selected(80, 24, "hyggehjem");
+    let mut store = Store::open(f.app.store.path()).unwrap();
+    seed_job(&mut store, Stage::Running);
+    let g = generation(&effects);
+    settle(&mut f.app, effects);
+    press(&mut f.app, KeyCode::Char('3'));
+    update(
+        &mut f.app,
+        Action::Counted { generation: g, result: Ok(RangeCounts { in_range: 1840, already_transferred: 0 }) },
+    );
+    press(&mut f.app, KeyCode::Char('j'));
+    insta::assert_snapshot!("planner_job_steps_80x24", screen(&f.app, 80, 24));
 }

@@ -270,7 +270,7 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
         ];
     }
     vec![
-        Binding::new(&[k(KeyCode::Up), Key::char('k')], "previous group / order", Command::RowUp).hint("↑↓", "move"),
+        Binding::new(&[k(KeyCode::Up), Key::char('k')], "previous group / order", Command::RowUp),
         Binding::new(&[k(KeyCode::Down), Key::char('j')], "next group / order", Command::RowDown),
         Binding::new(&[k(KeyCode::PageUp)], "a page up", Command::PageUp),
         Binding::new(&[k(KeyCode::PageDown)], "a page down", Command::PageDown),
@@ -278,17 +278,14 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
         Binding::new(&[k(KeyCode::End), Key::char('G')], "last", Command::LastRow),
         Binding::new(&[k(KeyCode::Enter), k(KeyCode::Right)], "open the group, then the order", Command::Open)
             .hint("Enter", "open"),
-        Binding::new(&[k(KeyCode::Esc), k(KeyCode::Left), k(KeyCode::Backspace)], "back", Command::Back)
-            .hint("Esc", "back"),
+        Binding::new(&[k(KeyCode::Esc), k(KeyCode::Left), k(KeyCode::Backspace)], "back", Command::Back),
         Binding::new(&[Key::char('r')], "retry the order", Command::RetryOrder).hint("r", "retry"),
-        Binding::new(&[Key::char('R')], "retry the whole group (asks first)", Command::RetryGroup)
-            .hint("R", "retry group"),
+        Binding::new(&[Key::char('R')], "retry the whole group (asks first)", Command::RetryGroup).hint("R", "group"),
         Binding::new(&[Key::char('s')], "skip the order, with a reason", Command::SkipOrder).hint("s", "skip"),
         Binding::new(&[Key::char('e')], "export the group to CSV", Command::Export).hint("e", "export"),
         Binding::new(&[Key::char('E')], "export every failure to CSV", Command::ExportAll),
         Binding::new(&[Key::char('/')], "filter the orders", Command::TypeFilter).hint("/", "filter"),
-        Binding::new(&[Key::char('p')], "predicted failures (preflight) / failures", Command::TogglePredicted)
-            .hint("p", "predicted"),
+        Binding::new(&[Key::char('p')], "predicted failures (preflight) / failures", Command::TogglePredicted),
     ]
 }
 

@@ -167,7 +167,7 @@ pub fn bindings(menu: &JobMenu) -> Vec<Binding> {
         ];
     }
     vec![
-        Binding::new(&[k(KeyCode::Up), Key::char('k')], "previous job", Command::RowUp).hint("↑↓", "job"),
+        Binding::new(&[k(KeyCode::Up), Key::char('k')], "previous job", Command::RowUp),
         Binding::new(&[k(KeyCode::Down), Key::char('j')], "next job", Command::RowDown),
         Binding::new(&[Key::char('n')], "new job from the quote on screen", Command::CreateJob).hint("n", "new"),
         Binding::new(&[Key::char('a')], "record the offer's acceptance", Command::AcceptOffer).hint("a", "accept"),

@@ -62,7 +62,7 @@ impl LevelFilter {
     pub fn label(self) -> &'static str {
         match self {
             LevelFilter::All => "all",
-            LevelFilter::Warnings => "warnings and errors",
+            LevelFilter::Warnings => "warn+",
             LevelFilter::Errors => "errors",
         }
     }
@@ -399,17 +399,16 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
     vec![
         Binding::new(&[k(KeyCode::Up), Key::char('k')], "previous job / log line", Command::RowUp).hint("↑↓", "move"),
         Binding::new(&[k(KeyCode::Down), Key::char('j')], "next job / log line", Command::RowDown),
-        Binding::new(&[k(KeyCode::PageUp)], "a page back in the log", Command::PageUp).hint("PgUp", "scroll"),
+        Binding::new(&[k(KeyCode::PageUp)], "a page back in the log", Command::PageUp),
         Binding::new(&[k(KeyCode::PageDown)], "a page on in the log", Command::PageDown),
         Binding::new(&[k(KeyCode::Home), Key::char('g')], "the oldest log line", Command::FirstRow),
         Binding::new(&[k(KeyCode::End), Key::char('G'), Key::char('F')], "follow the newest lines", Command::Follow)
             .hint("F", "follow"),
         Binding::new(&[Key::char('/')], "filter the log", Command::TypeFilter).hint("/", "filter"),
-        Binding::new(&[Key::char('l')], "level: all, warnings, errors", Command::CycleLevel).hint("l", "level"),
+        Binding::new(&[Key::char('l')], "level: all, warnings, errors", Command::CycleLevel),
         Binding::new(&[Key::char('p')], "pause or resume the job", Command::PauseResume).hint("p", "pause"),
         Binding::new(&[Key::char('c')], "cancel the job (asks first)", Command::CancelJob).hint("c", "cancel"),
-        Binding::new(&[Key::char('a')], "jobs of this customer / of everyone", Command::ToggleJobScope)
-            .hint("a", "all jobs"),
+        Binding::new(&[Key::char('a')], "jobs of this customer / of everyone", Command::ToggleJobScope),
         Binding::new(&[Key::char('f')], "the job's failures", Command::OpenFailures),
     ]
 }
@@ -461,7 +460,7 @@ pub fn on_command(app: &mut App, command: Command) -> Vec<Effect> {
         }
         Command::CycleLevel => {
             app.log.level = app.log.level.next();
-            app.log.rebuild_matches();
+            refilter(app);
             Vec::new()
         }
         Command::ToggleJobScope => {
@@ -570,9 +569,20 @@ pub fn on_text_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     };
     if app.log.filter.handle(request).is_some_and(|c| c.value) {
-        app.log.rebuild_matches();
+        refilter(app);
     }
     Vec::new()
+}
+
+/// The filters changed: the lines on screen stay within the matches, at the end following.
+fn refilter(app: &mut App) {
+    let rows = log_rows(app);
+    let log = &mut app.log;
+    log.rebuild_matches();
+    log.back = log.back.min(log.matches.len().saturating_sub(rows));
+    if log.back == 0 {
+        log.follow = true;
+    }
 }
 
 /// Rows above the log: the jobs title and list, five lines about the job, the log's title.
@@ -740,10 +750,11 @@ fn fact_lines(s: &JobSnapshot, now: DateTime<Utc>, tz: Tz, width: usize, theme: 
 
     // Rate and finish.
     let rate = if s.per_minute >= 10.0 { format!("{:.0}", s.per_minute) } else { format!("{:.1}", s.per_minute) };
-    let mut rate_line = vec![
-        Span::styled(rate, theme.figure()),
-        Span::styled(format!(" orders/min (last {RATE_WINDOW_MINUTES} min) · "), theme.label()),
-    ];
+    let mut rate_line = Vec::new();
+    if matches!(job.state, JobState::Running | JobState::Paused) {
+        rate_line.push(Span::styled(rate, theme.figure()));
+        rate_line.push(Span::styled(format!(" orders/min (last {RATE_WINDOW_MINUTES} min) · "), theme.label()));
+    }
     let clock = |t: DateTime<Utc>| {
         let local = t.with_timezone(&tz);
         if local.date_naive() == local_date(now, tz) {
@@ -756,7 +767,9 @@ fn fact_lines(s: &JobSnapshot, now: DateTime<Utc>, tz: Tz, width: usize, theme: 
         JobState::Finished | JobState::Billed => {
             let at = job.finished_at.map(clock).unwrap_or_default();
             let took = match (job.started_at, job.finished_at) {
-                (Some(a), Some(b)) if b > a => format!(" after {}", format_duration_da((b - a).num_seconds() as u64)),
+                (Some(a), Some(b)) if b > a => {
+                    format!(", {} after the start", format_duration_da((b - a).num_seconds() as u64))
+                }
                 _ => String::new(),
             };
             rate_line.push(Span::styled(format!("✓ finished {at}{took}"), theme.ok()));
@@ -873,23 +886,22 @@ fn draw_log_title(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
     let position = if log.follow {
         " · following".to_string()
     } else {
-        format!(" · scrolled back {} lines (F follows)", format_count(log.back as u64))
+        format!(" · {} back, F follows", format_count(log.back as u64))
     };
     spans.push(Span::styled(position, if log.follow { theme.label() } else { theme.warning() }));
     spans.push(Span::styled(format!(" · level {}", log.level.label()), theme.label()));
     let filtering = !log.filter.value().is_empty();
     if filtering || log.typing {
-        spans.push(Span::styled(" · filter ", theme.label()));
+        spans.push(Span::styled(" · / ", theme.label()));
         let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-        let room = usize::from(area.width).saturating_sub(used + 14).clamp(3, 24) as u16;
+        let room = usize::from(area.width).saturating_sub(used + 12).clamp(8, 30) as u16;
         let [_, field, count] =
             Layout::horizontal([Constraint::Length(used as u16), Constraint::Length(room), Constraint::Fill(1)])
                 .areas(area);
         frame.render_widget(Line::from(spans), area);
         let state = if log.typing { FieldState::Typing } else { FieldState::Idle };
         text_field::draw(frame, field, &log.filter, state, theme);
-        let counted =
-            format!(" {} of {}", format_count(log.matches.len() as u64), format_count(log.events.len() as u64));
+        let counted = format!(" {}/{}", format_count(log.matches.len() as u64), format_count(log.events.len() as u64));
         frame.render_widget(Span::styled(counted, theme.muted()), count);
         return;
     }
