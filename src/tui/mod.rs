@@ -15,6 +15,8 @@ pub mod theme;
 pub mod view;
 
 #[cfg(test)]
+mod jobs_tests;
+#[cfg(test)]
 mod update_tests;
 
 use std::path::PathBuf;

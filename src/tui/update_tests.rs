@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use secrecy::SecretString;
 
 use super::app::{Action, App, CopyOutcome, Effect, Pane, StatusKind, update};
+use super::panes::log::LogFocus;
 use super::panes::planner::DateField;
 use crate::config::Config;
 use crate::connect::{ConnectError, System};
@@ -167,11 +168,20 @@ fn tab_walks_fields_then_panes() {
     assert_eq!((app.pane, app.planner.field), (Pane::Planner, DateField::From));
     press(&mut app, KeyCode::Tab);
     assert_eq!((app.pane, app.planner.field), (Pane::Planner, DateField::To));
+    // The live log: its job list, then its lines.
+    press(&mut app, KeyCode::Tab);
+    assert_eq!((app.pane, app.log.focus), (Pane::Log, LogFocus::Jobs));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!((app.pane, app.log.focus), (Pane::Log, LogFocus::Lines));
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.pane, Pane::Failures);
     press(&mut app, KeyCode::Tab);
     assert_eq!(app.pane, Pane::Lookup);
     assert!(app.typing());
     press(&mut app, KeyCode::BackTab);
-    assert_eq!((app.pane, app.planner.field), (Pane::Planner, DateField::To));
+    assert_eq!(app.pane, Pane::Failures);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!((app.pane, app.log.focus), (Pane::Log, LogFocus::Lines));
 }
 
 #[test]

@@ -331,7 +331,6 @@ pub fn read(app: &mut App) -> Vec<Effect> {
 
 /// The pane was opened: read at once rather than at the next tick.
 pub fn on_enter(app: &mut App) -> Vec<Effect> {
-    app.log.focus = LogFocus::Jobs;
     read(app)
 }
 
