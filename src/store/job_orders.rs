@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use super::jobs::JobId;
-use super::{Doing, Result, Store, StoreError};
+use super::{Doing, Result, Store, StoreError, parse_ts, ts};
 use crate::domain::job::OrderState;
 
 /// One order of a job, as the store holds it.
@@ -95,13 +95,7 @@ pub struct Event {
     pub message: String,
 }
 
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
 
-fn parse_ts(s: Option<String>) -> Option<DateTime<Utc>> {
-    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|t| t.with_timezone(&Utc))
-}
 
 pub(super) const ORDER_COLUMNS: &str = "job_id, shop_id, reference, created_at, state, attempts, next_attempt_at, last_attempt_at,
     invoice, cause, detail, value, fix_hint, vendor_response, skip_reason, transferred_at";

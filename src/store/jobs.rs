@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::{Doing, Result, Store, StoreError};
+use super::{Doing, Result, Store, StoreError, parse_ts, ts};
 use crate::domain::calendar::DateRange;
 use crate::domain::customer::CustomerId;
 use crate::domain::job::{JobState, JobStep, next_state};
@@ -98,13 +98,7 @@ pub struct LeaseHeld {
     pub until: DateTime<Utc>,
 }
 
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
 
-fn parse_ts(s: Option<String>) -> Option<DateTime<Utc>> {
-    s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|t| t.with_timezone(&Utc))
-}
 
 const JOB_COLUMNS: &str = "id, customer_id, kind, range_from, range_to, state, quote, quoted_orders,
     accepted_by, accepted_at, acceptance_reference, test_order, test_invoice, test_at, approved_by, approved_at,

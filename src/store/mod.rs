@@ -58,6 +58,15 @@ impl<T> Doing<T> for std::result::Result<T, rusqlite::Error> {
     }
 }
 
+/// Timestamps are stored as RFC 3339 UTC with milliseconds, so they sort as text.
+pub(crate) fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub(crate) fn parse_ts(s: Option<String>) -> Option<chrono::DateTime<chrono::Utc>> {
+    s.and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok()).map(|t| t.with_timezone(&chrono::Utc))
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
