@@ -537,17 +537,9 @@ fn drain_finished(
 
 fn cancel_remaining(shared: &Shared) -> Result<(), WorkerError> {
     let job = shared.job;
-    loop {
-        let pending = shared.with_store(|s| s.job_orders_in_state(job, OrderState::Pending, 500))?;
-        if pending.is_empty() {
-            break;
-        }
-        for o in pending {
-            shared.move_order(&o.shop_id, OrderState::Pending, OrderState::Cancelled, Outcome::default())?;
-        }
-    }
+    let n = shared.with_store(|s| s.cancel_pending(job))?;
     shared.with_store(|s| s.job_step(job, JobStep::Cancel, &[]).map(drop))?;
-    shared.log(Level::Info, None, "cancelled: pending orders will not be sent");
+    shared.log(Level::Info, None, &format!("cancelled: {n} pending orders will not be sent"));
     Ok(())
 }
 
