@@ -4,46 +4,17 @@
 //! none for any other, and every order of the job has exactly one final state.
 
 use std::collections::HashMap;
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use importdesk::domain::calendar::{DEFAULT_TZ, DateRange};
-use importdesk::sim::economic::{EconomicOptions, EconomicSim, seeds_from};
-use importdesk::sim::{ManifestCustomer, SimOptions, start_with};
+use common::{add_customer, importdesk, ok, range_before_start, sim_with_economic, woo_customer};
+use importdesk::domain::calendar::DEFAULT_TZ;
+use importdesk::sim::{ManifestCustomer, SimOptions};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-
-/// The config beside the database: the simulator takes far more than e-conomic's real rate,
-/// so the test runs in seconds rather than the quarter hour 500 orders take at 8 calls/s.
-fn importdesk(db: &Path) -> Command {
-    let config = db.with_file_name("config.toml");
-    if !config.exists() {
-        std::fs::write(&config, "[rates.economic]\ncalls_per_order = 5.0\nrequests_per_second = 400.0\n").unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_importdesk"));
-    cmd.arg("--db").arg(db).arg("--config").arg(config);
-    cmd
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("the binary runs");
-    assert!(out.status.success(), "{:?}: {}", cmd, String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn add_customer(db: &Path, c: &ManifestCustomer) {
-    let since = c.integration_since.to_string();
-    ok(importdesk(db)
-        .args(["customer", "add", "--name", &c.name, "--plan", "Basic", "--webshop", c.webshop.as_str()])
-        .args(["--shop-url", &c.shop_url, "--accounting-url", &c.accounting_url, "--since", &since])
-        .env("IMPORTDESK_SHOP_KEY", &c.shop_key)
-        .env("IMPORTDESK_SHOP_SECRET", c.shop_secret.as_deref().unwrap_or(""))
-        .env("IMPORTDESK_ECONOMIC_APP_SECRET", &c.app_secret)
-        .env("IMPORTDESK_ECONOMIC_GRANT", &c.grant_token));
-}
 
 /// Every booked invoice's `references.other`, through the simulator's e-conomic API.
 async fn booked_references(c: &ManifestCustomer) -> HashMap<String, usize> {
@@ -85,30 +56,17 @@ fn spawn_worker(db: &Path, job: &str, log: &Path) -> Child {
 async fn kill_nine_ten_times_books_each_order_exactly_once() {
     // e-conomic with a little latency and 2 % of draft and booking replies cut after the
     // commit, so "outcome unknown" happens besides the kills.
-    let economic = EconomicOptions {
-        latency: Duration::from_millis(15),
-        requests_per_second: Some(400),
-        drop_after_commit_rate: 0.02,
-        ..EconomicOptions::default()
-    };
-    let sim = start_with(SimOptions { customers: 4, ..Default::default() }, 0, move |data| {
-        vec![("/economic".into(), EconomicSim::new(seeds_from(data), economic).router())]
-    })
-    .await
-    .unwrap();
+    let sim =
+        sim_with_economic(SimOptions { customers: 4, ..Default::default() }, Duration::from_millis(15), 0.02).await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("kill9.db");
-    let c = sim.manifest.customers.iter().find(|c| c.webshop.as_str() == "woocommerce").unwrap().clone();
-    add_customer(&db, &c);
+    let c = woo_customer(&sim);
+    add_customer(&db, &c, "Basic", 0);
 
     // A range of about 500 orders ending the day before the integration started.
     let shop = sim.data.shop(&c.shop_domain).unwrap();
-    let to = c.integration_since - chrono::Duration::days(1);
-    let mut from = to;
-    while shop.count(DateRange::new(from, to).unwrap().to_utc(DEFAULT_TZ), &["any"]) < 500 {
-        from -= chrono::Duration::days(1);
-    }
-    let (from, to) = (from.to_string(), to.to_string());
+    let range = range_before_start(shop, &c, 500, &["any"]);
+    let (from, to) = (range.from.to_string(), range.to.to_string());
     let job = ok(importdesk(&db).args(["job", "create", "--customer", "1", "--from", &from, "--to", &to]));
     ok(importdesk(&db).args(["job", "accept", &job, "--by", "Test", "--reference", "mail"]));
     // The test transfer: the first order of the range that goes through (seeded defects make
@@ -117,7 +75,6 @@ async fn kill_nine_ten_times_books_each_order_exactly_once() {
     let integration = store.integration(1).unwrap();
     drop(store);
     let source = importdesk::connect::source_for(&integration, reqwest::Client::new()).unwrap();
-    let range = DateRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap();
     let query = importdesk::connect::OrderQuery {
         range: range.to_utc(DEFAULT_TZ),
         statuses: integration.settings.statuses.clone(),
