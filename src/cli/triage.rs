@@ -21,6 +21,17 @@ use crate::store::{FailureGroup, Store};
 /// Rows shown per group in the plain listing (the JSON and CSV have every row).
 const ROWS_PER_GROUP: usize = 20;
 
+/// `println!` that ends the program quietly when standard output is closed (`| head`), where
+/// `println!` would panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 #[derive(Debug, Args)]
 pub struct FailuresArgs {
     pub job: i64,
@@ -124,7 +135,7 @@ pub fn failures(db: &Path, config: &Config, args: FailuresArgs) -> anyhow::Resul
     }
     if args.json {
         let out = FailuresJson { job: args.job, groups: groups.into_iter().map(group_json).collect() };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say!("{}", serde_json::to_string_pretty(&out)?);
     } else if args.csv.is_none() {
         print_groups(args.job, &groups, tz);
     }
@@ -172,19 +183,19 @@ fn predicted(store: &Store, config: &Config, args: FailuresArgs) -> anyhow::Resu
                     .collect(),
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&FailuresJson { job, groups })?);
+        say!("{}", serde_json::to_string_pretty(&FailuresJson { job, groups })?);
     } else if args.csv.is_none() {
         let when = summary.checked_at.with_timezone(&tz).format("%Y-%m-%d %H:%M");
-        println!(
+        say!(
             "job {job}: {} of {} orders predicted to fail (preflight {when})",
             format_count(summary.predicted_total()),
             format_count(summary.orders_checked)
         );
         for g in &groups {
-            println!();
-            println!("{} · {} · {}", g.cause, label(&g.cause), format_count(g.count));
+            say!();
+            say!("{} · {} · {}", g.cause, label(&g.cause), format_count(g.count));
             for p in g.orders.iter().take(ROWS_PER_GROUP) {
-                println!(
+                say!(
                     "  {:<10} {}  {:<24} {}",
                     p.reference,
                     p.created_at.with_timezone(&tz).format("%Y-%m-%d"),
@@ -193,10 +204,13 @@ fn predicted(store: &Store, config: &Config, args: FailuresArgs) -> anyhow::Resu
                 );
             }
             if g.count > ROWS_PER_GROUP as u64 {
-                println!("  … and {} more", format_count(g.count - ROWS_PER_GROUP as u64));
+                say!("  … and {} more", format_count(g.count - ROWS_PER_GROUP as u64));
+            }
+            if let Some(line) = at_fault(g.orders.iter().map(|p| p.value.as_deref())) {
+                say!("  {line}");
             }
             if let Some(p) = g.orders.first() {
-                println!("  fix: {}", p.fix_hint);
+                say!("  fix (e.g. {}): {}", p.reference, p.fix_hint);
             }
         }
     }
@@ -229,15 +243,15 @@ fn group_json(g: FailureGroup) -> GroupJson {
 fn print_groups(job: i64, groups: &[FailureGroup], tz: Tz) {
     let total: u64 = groups.iter().map(|g| g.count).sum();
     if total == 0 {
-        println!("job {job}: no failed orders");
+        say!("job {job}: no failed orders");
         return;
     }
-    println!("job {job}: {} failed orders", format_count(total));
+    say!("job {job}: {} failed orders", format_count(total));
     for g in groups {
-        println!();
-        println!("{} · {} · {}", g.cause, label(&g.cause), format_count(g.count));
+        say!();
+        say!("{} · {} · {}", g.cause, label(&g.cause), format_count(g.count));
         for f in g.orders.iter().take(ROWS_PER_GROUP) {
-            println!(
+            say!(
                 "  {:<10} {}  {:<24} {}",
                 f.order.reference,
                 f.order.created_at.with_timezone(&tz).format("%Y-%m-%d"),
@@ -246,18 +260,41 @@ fn print_groups(job: i64, groups: &[FailureGroup], tz: Tz) {
             );
         }
         if g.count > ROWS_PER_GROUP as u64 {
-            println!(
+            say!(
                 "  … and {} more (importdesk failures {job} --cause {} --csv FILE)",
                 format_count(g.count - ROWS_PER_GROUP as u64),
                 g.cause
             );
         }
-        if let Some(hint) = g.orders.first().and_then(|f| f.order.fix_hint.as_deref()) {
-            println!("  fix: {hint}");
+        if let Some(line) = at_fault(g.orders.iter().map(|f| f.order.value.as_deref())) {
+            say!("  {line}");
+        }
+        if let Some(f) = g.orders.first()
+            && let Some(hint) = f.order.fix_hint.as_deref()
+        {
+            say!("  fix (e.g. {}): {hint}", f.order.reference);
         }
     }
-    println!();
-    println!("retry a group once it is fixed: importdesk retry {job} --cause CODE");
+    say!();
+    say!("retry a group once it is fixed: importdesk retry {job} --cause CODE");
+}
+
+/// `at fault: KOP-GA-20 ×5, KND-OK-10 ×1` — what the customer must fix across a group, most
+/// frequent first (the SKUs to create, the fields to fill in).
+fn at_fault<'a>(values: impl Iterator<Item = Option<&'a str>>) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for v in values.flatten() {
+        *counts.entry(v).or_default() += 1;
+    }
+    let mut by_count: Vec<(&str, u64)> = counts.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    if by_count.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = by_count.iter().take(12).map(|(v, n)| format!("{v} ×{n}")).collect();
+    let more = by_count.len().saturating_sub(12);
+    let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+    Some(format!("at fault: {}{tail}", shown.join(", ")))
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -275,17 +312,17 @@ pub async fn retry(db: &Path, config: &Config, args: RetryArgs) -> anyhow::Resul
         eprintln!("not retried, the shop would not give it again: {line}");
     }
     let job = args.job;
-    println!(
+    say!(
         "job {job}: {} retried · {} transferred · {} still failing",
         format_count(s.retried),
         format_count(s.transferred),
         format_count(s.still_failing)
     );
     if s.pending > 0 {
-        println!("{} wait for the paused worker: importdesk job resume {job}", format_count(s.pending));
+        say!("{} wait for the paused worker: importdesk job resume {job}", format_count(s.pending));
     }
     if s.still_failing > 0 {
-        println!("see why: importdesk failures {job}");
+        say!("see why: importdesk failures {job}");
     }
     Ok(())
 }
@@ -293,7 +330,7 @@ pub async fn retry(db: &Path, config: &Config, args: RetryArgs) -> anyhow::Resul
 pub fn skip(db: &Path, args: SkipArgs) -> anyhow::Result<()> {
     let mut store = Store::open(db)?;
     let row = triage::skip_order(&mut store, args.job, &args.order, &args.reason, Utc::now())?;
-    println!("job {}: order {} skipped ({})", args.job, row.reference, row.skip_reason.unwrap_or_default());
+    say!("job {}: order {} skipped ({})", args.job, row.reference, row.skip_reason.unwrap_or_default());
     Ok(())
 }
 
@@ -388,24 +425,24 @@ pub async fn job_preflight(db: &Path, config: &Config, args: PreflightArgs) -> a
                 .collect(),
             chargeable,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     let job_id = args.job;
-    println!(
+    say!(
         "job {job_id}: {} orders checked ({} skipped for their status), {} predicted to fail",
         format_count(summary.orders_checked),
         format_count(summary.orders_skipped),
         format_count(summary.predicted_total())
     );
     for group in store.predicted_groups(job_id, "", 1)? {
-        println!("  {:<22} {:>8}  {}", group.cause, format_count(group.count), label(&group.cause));
+        say!("  {:<22} {:>8}  {}", group.cause, format_count(group.count), label(&group.cause));
         if let Some(first) = group.orders.first() {
-            println!("  {:<22} {:>8}  e.g. {} {}; fix: {}", "", "", first.reference, first.detail, first.fix_hint);
+            say!("  {:<22} {:>8}  e.g. {} {}; fix: {}", "", "", first.reference, first.detail, first.fix_hint);
         }
     }
     if let Some(c) = chargeable {
-        println!(
+        say!(
             "chargeable without the predicted failures: {} orders, {} extra ({} excl. VAT)",
             format_count(c.orders),
             format_count(c.extra_orders),
@@ -413,7 +450,7 @@ pub async fn job_preflight(db: &Path, config: &Config, args: PreflightArgs) -> a
         );
     }
     if summary.predicted_total() > 0 {
-        println!("list or export them for the customer: importdesk failures {job_id} --predicted [--csv FILE]");
+        say!("list or export them for the customer: importdesk failures {job_id} --predicted [--csv FILE]");
     }
     Ok(())
 }
