@@ -374,7 +374,7 @@ fn seed_job(store: &mut Store, stage: Stage) -> JobId {
 
     let shop_id = |i: u32| (5000 + i).to_string();
     let reference = |i: u32| format!("#{}", 1000 + i);
-    let mut send = |store: &mut Store, i: u32, at: DateTime<Utc>| {
+    let send = |store: &mut Store, i: u32, at: DateTime<Utc>| {
         assert!(
             store
                 .transition(job, &shop_id(i), OrderState::Pending, OrderState::Sending, &Outcome::default(), at)
@@ -382,18 +382,14 @@ fn seed_job(store: &mut Store, stage: Stage) -> JobId {
         );
     };
     let finished_count = if stage == Stage::Finished { 110 } else { 60 };
-    let mut transferred = 0;
-    for i in (1..=120).filter(|i| ![7, 19, 23, 42, 58, 77, 91, 33, 64, 100].contains(i)) {
-        if transferred == finished_count {
-            break;
-        }
+    let sent = (1..=120).filter(|i| ![7, 19, 23, 42, 58, 77, 91, 33, 64, 100].contains(i));
+    for (transferred, i) in sent.take(finished_count as usize).enumerate() {
+        let transferred = transferred as i64;
         // Spread over the last three minutes, a little over one order every three seconds.
-        let at =
-            now() - Duration::seconds(180) + Duration::seconds(i64::from(transferred) * 180 / finished_count as i64);
+        let at = now() - Duration::seconds(180) + Duration::seconds(transferred * 180 / finished_count as i64);
         send(store, i, at);
         let out = Outcome { invoice: Some(format!("{}", 20000 + i)), usage: Some((1, december)), ..Outcome::default() };
         assert!(store.transition(job, &shop_id(i), OrderState::Sending, OrderState::Transferred, &out, at).unwrap());
-        transferred += 1;
         if i % 15 == 0 {
             journal.add(Level::Info, Some(&reference(i)), &format!("{} → invoice {}", reference(i), 20000 + i), at);
         }
