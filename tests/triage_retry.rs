@@ -433,7 +433,7 @@ async fn transient_errors_are_retried_by_the_worker_before_they_fail() {
     let row = Store::open(&db).unwrap().job_order(job, &id).unwrap().unwrap();
     assert_eq!((row.state, row.cause.as_deref()), (OrderState::Failed, Some("network")), "{row:?}");
     eprintln!("failed after {} attempts with max_attempts {}", row.attempts, opts.max_attempts);
-    assert!(row.attempts >= opts.max_attempts, "only after the configured attempts: {row:?}");
+    assert_eq!(row.attempts, opts.max_attempts, "a failure after exactly the configured attempts: {row:?}");
     assert!(row.fix_hint.as_deref().unwrap_or("").contains("nothing to fix"), "{row:?}");
     sim.shutdown().await;
 }

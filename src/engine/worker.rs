@@ -158,14 +158,21 @@ impl Shared {
 
     /// A transient error: back to pending with a backoff, or a failure after the last attempt.
     fn retry_later(&self, order: &JobOrder, from: OrderState, err: &SinkError) -> Result<(), WorkerError> {
-        let attempts = order.attempts + u32::from(from == OrderState::Pending) + 1;
-        if attempts > self.max_attempts {
+        // `order` is the row as it was before this try; this try is one more attempt.
+        let tries = order.attempts + 1;
+        if tries >= self.max_attempts {
             return self.failed(order, from, &err.failures());
         }
-        let backoff = err.retry_after().unwrap_or_else(|| Duration::from_millis(500 * 2u64.pow(attempts.min(6))));
+        let backoff = err.retry_after().unwrap_or_else(|| Duration::from_millis(500 * 2u64.pow(tries.min(6))));
         let next = Utc::now() + chrono::Duration::from_std(backoff).unwrap_or_else(|_| chrono::Duration::seconds(30));
-        let outcome = Outcome { next_attempt_at: Some(next), ..Default::default() };
-        if self.move_order(&order.shop_id, from, OrderState::Pending, outcome)? {
+        let moved = if from == OrderState::Pending {
+            // Nothing was sent (the shop read failed): count the attempt, keep it pending.
+            self.with_store(|s| s.postpone_order(self.job, &order.shop_id, next))?
+        } else {
+            let outcome = Outcome { next_attempt_at: Some(next), ..Default::default() };
+            self.move_order(&order.shop_id, from, OrderState::Pending, outcome)?
+        };
+        if moved {
             self.log(Level::Warn, Some(&order.reference), &format!("{} will be retried: {err}", order.reference));
         }
         Ok(())

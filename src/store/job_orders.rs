@@ -293,6 +293,20 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// A pending order whose try failed before anything was sent: one attempt more, and not
+    /// due again before `next`.
+    pub fn postpone_order(&self, job: JobId, shop_id: &str, next: DateTime<Utc>) -> Result<bool> {
+        let n = self
+            .conn()
+            .execute(
+                "UPDATE job_orders SET attempts = attempts + 1, next_attempt_at = ?3, last_attempt_at = ?4
+                 WHERE job_id = ?1 AND shop_id = ?2 AND state = 'pending'",
+                params![job, shop_id, ts(next), ts(Utc::now())],
+            )
+            .doing("postponing an order")?;
+        Ok(n == 1)
+    }
+
     /// Every `sending` order of the job becomes `unknown`: found at start-up, its POST may
     /// have reached the accounting system before the last worker died.
     pub fn sending_to_unknown(&self, job: JobId) -> Result<usize> {
