@@ -656,3 +656,12 @@ fn planner_job_steps() {
     press(&mut f.app, KeyCode::Char('j'));
     insta::assert_snapshot!("planner_job_steps_80x24", screen(&f.app, 80, 24));
 }
+
+#[test]
+fn help_for_the_log_and_the_inspector() {
+    for pane in ['4', '5'] {
+        let mut f = with_job(80, 24, Stage::Running, pane);
+        press(&mut f.app, KeyCode::Char('?'));
+        insta::assert_snapshot!(format!("help_{pane}_80x24"), screen(&f.app, 80, 24));
+    }
+}

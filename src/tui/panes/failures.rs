@@ -274,18 +274,16 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
         Binding::new(&[k(KeyCode::Down), Key::char('j')], "next group / order", Command::RowDown),
         Binding::new(&[k(KeyCode::PageUp)], "a page up", Command::PageUp),
         Binding::new(&[k(KeyCode::PageDown)], "a page down", Command::PageDown),
-        Binding::new(&[k(KeyCode::Home), Key::char('g')], "first", Command::FirstRow),
-        Binding::new(&[k(KeyCode::End), Key::char('G')], "last", Command::LastRow),
-        Binding::new(&[k(KeyCode::Enter), k(KeyCode::Right)], "open the group, then the order", Command::Open)
+        Binding::new(&[k(KeyCode::Enter), k(KeyCode::Right)], "open group, then order", Command::Open)
             .hint("Enter", "open"),
-        Binding::new(&[k(KeyCode::Esc), k(KeyCode::Left), k(KeyCode::Backspace)], "back", Command::Back),
+        Binding::new(&[k(KeyCode::Esc), k(KeyCode::Left)], "back", Command::Back),
         Binding::new(&[Key::char('r')], "retry the order", Command::RetryOrder).hint("r", "retry"),
-        Binding::new(&[Key::char('R')], "retry the whole group (asks first)", Command::RetryGroup).hint("R", "group"),
-        Binding::new(&[Key::char('s')], "skip the order, with a reason", Command::SkipOrder).hint("s", "skip"),
+        Binding::new(&[Key::char('R')], "retry the group (asks)", Command::RetryGroup).hint("R", "group"),
+        Binding::new(&[Key::char('s')], "skip the order (reason)", Command::SkipOrder).hint("s", "skip"),
         Binding::new(&[Key::char('e')], "export the group to CSV", Command::Export).hint("e", "export"),
-        Binding::new(&[Key::char('E')], "export every failure to CSV", Command::ExportAll),
+        Binding::new(&[Key::char('E')], "export all failures (CSV)", Command::ExportAll),
         Binding::new(&[Key::char('/')], "filter the orders", Command::TypeFilter).hint("/", "filter"),
-        Binding::new(&[Key::char('p')], "predicted failures (preflight) / failures", Command::TogglePredicted),
+        Binding::new(&[Key::char('p')], "predicted / real failures", Command::TogglePredicted),
     ]
 }
 
@@ -330,8 +328,6 @@ pub fn on_command(app: &mut App, command: Command) -> Vec<Effect> {
         Command::RowDown => move_by(app, 1),
         Command::PageUp => move_by(app, -(page as isize)),
         Command::PageDown => move_by(app, page as isize),
-        Command::FirstRow => move_by(app, isize::MIN / 2),
-        Command::LastRow => move_by(app, isize::MAX / 2),
         Command::Open => {
             let f = &mut app.failures;
             match f.view {

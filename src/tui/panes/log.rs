@@ -404,10 +404,10 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
         Binding::new(&[k(KeyCode::End), Key::char('G'), Key::char('F')], "follow the newest lines", Command::Follow)
             .hint("F", "follow"),
         Binding::new(&[Key::char('/')], "filter the log", Command::TypeFilter).hint("/", "filter"),
-        Binding::new(&[Key::char('l')], "level: all, warnings, errors", Command::CycleLevel),
+        Binding::new(&[Key::char('l')], "level: all, warn+, errors", Command::CycleLevel),
         Binding::new(&[Key::char('p')], "pause or resume the job", Command::PauseResume).hint("p", "pause"),
         Binding::new(&[Key::char('c')], "cancel the job (asks first)", Command::CancelJob).hint("c", "cancel"),
-        Binding::new(&[Key::char('a')], "jobs of this customer / of everyone", Command::ToggleJobScope),
+        Binding::new(&[Key::char('a')], "this customer's jobs / all", Command::ToggleJobScope),
         Binding::new(&[Key::char('f')], "the job's failures", Command::OpenFailures),
     ]
 }
