@@ -3,46 +3,19 @@
 //! `GET /invoices/booked`) holds exactly one invoice per order the job reports transferred,
 //! none for any other, and every order of the job has exactly one final state.
 
-use std::collections::HashMap;
 mod common;
 
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{add_customer, importdesk, ok, range_before_start, sim_with_economic, woo_customer};
-use importdesk::domain::calendar::DEFAULT_TZ;
-use importdesk::sim::{ManifestCustomer, SimOptions};
+use common::{
+    add_customer, booked_references, importdesk, ok, range_before_start, sim_with_economic, test_with_first_good_order,
+    woo_customer,
+};
+use importdesk::sim::SimOptions;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-
-/// Every booked invoice's `references.other`, through the simulator's e-conomic API.
-async fn booked_references(c: &ManifestCustomer) -> HashMap<String, usize> {
-    let client = reqwest::Client::new();
-    let mut seen = HashMap::new();
-    for page in 0.. {
-        let url = format!("{}/invoices/booked?skippages={page}&pagesize=1000", c.accounting_url.trim_end_matches('/'));
-        let body: Value = client
-            .get(url)
-            .header("X-AppSecretToken", &c.app_secret)
-            .header("X-AgreementGrantToken", &c.grant_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let items = body["collection"].as_array().cloned().unwrap_or_default();
-        for item in &items {
-            let r = item["references"]["other"].as_str().unwrap_or_default().to_string();
-            *seen.entry(r).or_insert(0) += 1;
-        }
-        if items.len() < 1000 {
-            break;
-        }
-    }
-    seen
-}
 
 fn status(db: &Path, job: &str) -> Value {
     serde_json::from_str(&ok(importdesk(db).args(["job", "status", job, "--json"]))).unwrap()
@@ -69,21 +42,7 @@ async fn kill_nine_ten_times_books_each_order_exactly_once() {
     let (from, to) = (range.from.to_string(), range.to.to_string());
     let job = ok(importdesk(&db).args(["job", "create", "--customer", "1", "--from", &from, "--to", &to]));
     ok(importdesk(&db).args(["job", "accept", &job, "--by", "Test", "--reference", "mail"]));
-    // The test transfer: the first order of the range that goes through (seeded defects make
-    // some fail, as they would for a real shop).
-    let store = importdesk::store::Store::open(&db).unwrap();
-    let integration = store.integration(1).unwrap();
-    drop(store);
-    let source = importdesk::connect::source_for(&integration, reqwest::Client::new()).unwrap();
-    let query = importdesk::connect::OrderQuery {
-        range: range.to_utc(DEFAULT_TZ),
-        statuses: integration.settings.statuses.clone(),
-    };
-    let first = source.page(&query, None, 20).await.unwrap();
-    let tested = first.orders.iter().any(|o| {
-        importdesk(&db).args(["job", "test", &job, "--order", &o.reference]).output().unwrap().status.success()
-    });
-    assert!(tested, "no order of the first page transfers");
+    test_with_first_good_order(&db, &job, range).await;
     ok(importdesk(&db).args(["job", "approve", &job, "--by", "Kunde"]));
 
     let log = dir.path().join("worker.log");

@@ -3,30 +3,20 @@
 //! count per cause equals the count per cause the import then records; the preflight creates
 //! nothing in e-conomic, reports progress, and a cancelled one saves nothing.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::{add_customer, importdesk};
 use importdesk::domain::calendar::{DEFAULT_TZ, DateRange};
 use importdesk::engine::preflight::{Cancel, PreflightError, preflight};
 use importdesk::sim::economic::{EconomicOptions, EconomicSim, seeds_from};
 use importdesk::sim::{DefectRates, ManifestCustomer, RunningSim, SimOptions, start_with};
 use importdesk::store::Store;
 use serde_json::Value;
-
-/// The config beside the database: the simulator takes far more than e-conomic's real rate.
-fn importdesk(db: &Path) -> Command {
-    let config = db.with_file_name("config.toml");
-    if !config.exists() {
-        std::fs::write(&config, "[rates.economic]\ncalls_per_order = 5.0\nrequests_per_second = 400.0\n").unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_importdesk"));
-    cmd.arg("--db").arg(db).arg("--config").arg(config);
-    cmd
-}
 
 fn run(cmd: &mut Command) -> (String, String) {
     let out = cmd.output().expect("the binary runs");
@@ -37,17 +27,6 @@ fn run(cmd: &mut Command) -> (String, String) {
 
 fn ok(cmd: &mut Command) -> String {
     run(cmd).0
-}
-
-fn add_customer(db: &Path, c: &ManifestCustomer) {
-    let since = c.integration_since.to_string();
-    ok(importdesk(db)
-        .args(["customer", "add", "--name", &c.name, "--plan", "Basic", "--webshop", c.webshop.as_str()])
-        .args(["--shop-url", &c.shop_url, "--accounting-url", &c.accounting_url, "--since", &since])
-        .env("IMPORTDESK_SHOP_KEY", &c.shop_key)
-        .env("IMPORTDESK_SHOP_SECRET", c.shop_secret.as_deref().unwrap_or(""))
-        .env("IMPORTDESK_ECONOMIC_APP_SECRET", &c.app_secret)
-        .env("IMPORTDESK_ECONOMIC_GRANT", &c.grant_token));
 }
 
 /// A simulator whose shops have every seeded defect often, and a fast e-conomic.
@@ -70,7 +49,7 @@ async fn defective_sim() -> (RunningSim, EconomicSim) {
 /// `orders` orders ending the day before the integration started, accepted, tested, approved.
 fn job_for(sim: &RunningSim, db: &Path, orders: u64) -> (ManifestCustomer, String) {
     let c = sim.manifest.customers.iter().find(|c| c.webshop.as_str() == "woocommerce").unwrap().clone();
-    add_customer(db, &c);
+    add_customer(db, &c, "Basic", 0);
     let mut store = Store::open(db).unwrap();
     let mut settings = store.integration(1).unwrap().settings;
     settings.require_phone = true;

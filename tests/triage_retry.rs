@@ -6,13 +6,17 @@
 //! a job's live worker and takes over when it is gone, and transient errors are retried by the
 //! worker on its own before they become failures.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{
+    add_customer, booked_references, importdesk, ok, range_before_start, test_with_first_good_order, woo_customer,
+};
 use importdesk::config::Config;
-use importdesk::domain::calendar::{DEFAULT_TZ, DateRange};
 use importdesk::domain::job::{JobState, OrderState};
 use importdesk::engine::triage::{Selection, retry_orders_with};
 use importdesk::engine::worker::{RunEnd, WorkerOptions, add_single, run_job};
@@ -21,25 +25,6 @@ use importdesk::sim::{DefectRates, Fault, ManifestCustomer, RunningSim, SimOptio
 use importdesk::store::{JobKind, Store};
 use serde_json::{Value, json};
 
-/// The config beside the database: the simulator takes far more than e-conomic's real rate.
-fn importdesk(db: &Path) -> Command {
-    let config = db.with_file_name("config.toml");
-    if !config.exists() {
-        std::fs::write(&config, "[rates.economic]\ncalls_per_order = 5.0\nrequests_per_second = 400.0\n").unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_importdesk"));
-    cmd.arg("--db").arg(db).arg("--config").arg(config);
-    cmd
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("the binary runs");
-    assert!(out.status.success(), "{:?}: {}", cmd, String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 /// Runs a command that must fail: exit 2 and one line on stderr, returned.
 fn refused(cmd: &mut Command) -> String {
     let out = cmd.output().expect("the binary runs");
@@ -47,17 +32,6 @@ fn refused(cmd: &mut Command) -> String {
     assert_eq!(out.status.code(), Some(2), "{:?} should fail: {stderr}", cmd);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     stderr
-}
-
-fn add_customer(db: &Path, c: &ManifestCustomer) {
-    let since = c.integration_since.to_string();
-    ok(importdesk(db)
-        .args(["customer", "add", "--name", &c.name, "--plan", "Basic", "--webshop", c.webshop.as_str()])
-        .args(["--shop-url", &c.shop_url, "--accounting-url", &c.accounting_url, "--since", &since])
-        .env("IMPORTDESK_SHOP_KEY", &c.shop_key)
-        .env("IMPORTDESK_SHOP_SECRET", c.shop_secret.as_deref().unwrap_or(""))
-        .env("IMPORTDESK_ECONOMIC_APP_SECRET", &c.app_secret)
-        .env("IMPORTDESK_ECONOMIC_GRANT", &c.grant_token));
 }
 
 async fn sim_with(defects: DefectRates) -> RunningSim {
@@ -69,38 +43,16 @@ async fn sim_with(defects: DefectRates) -> RunningSim {
     .unwrap()
 }
 
-fn woo_customer(sim: &RunningSim) -> ManifestCustomer {
-    sim.manifest.customers.iter().find(|c| c.webshop.as_str() == "woocommerce").unwrap().clone()
-}
-
 /// Customer 1 and a job over about `orders` orders before the integration's start, accepted,
 /// tested with the first order that goes through, approved, and run to the end.
 async fn imported_job(sim: &RunningSim, db: &Path, orders: u64) -> (ManifestCustomer, String) {
     let c = woo_customer(sim);
-    add_customer(db, &c);
-    let shop = sim.data.shop(&c.shop_domain).unwrap();
-    let to = c.integration_since - chrono::Duration::days(1);
-    let mut from = to;
-    while shop.count(DateRange::new(from, to).unwrap().to_utc(DEFAULT_TZ), &["any"]) < orders {
-        from -= chrono::Duration::days(1);
-    }
-    let (from, to) = (from.to_string(), to.to_string());
+    add_customer(db, &c, "Basic", 0);
+    let range = range_before_start(sim.data.shop(&c.shop_domain).unwrap(), &c, orders, &["any"]);
+    let (from, to) = (range.from.to_string(), range.to.to_string());
     let job = ok(importdesk(db).args(["job", "create", "--customer", "1", "--from", &from, "--to", &to]));
     ok(importdesk(db).args(["job", "accept", &job, "--by", "Test", "--reference", "mail"]));
-    let store = Store::open(db).unwrap();
-    let integration = store.integration(1).unwrap();
-    drop(store);
-    let source = importdesk::connect::source_for(&integration, reqwest::Client::new()).unwrap();
-    let range = DateRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap();
-    let query = importdesk::connect::OrderQuery {
-        range: range.to_utc(DEFAULT_TZ),
-        statuses: integration.settings.statuses.clone(),
-    };
-    let first = source.page(&query, None, 40).await.unwrap();
-    let tested = first.orders.iter().any(|o| {
-        importdesk(db).args(["job", "test", &job, "--order", &o.reference]).output().unwrap().status.success()
-    });
-    assert!(tested, "no order of the first page transfers");
+    test_with_first_good_order(db, &job, range).await;
     ok(importdesk(db).args(["job", "approve", &job, "--by", "Kunde"]));
     let out = ok(importdesk(db).args(["run", &job]));
     assert!(out.contains("Finished"), "{out}");
@@ -118,17 +70,6 @@ async fn create_product(c: &ManifestCustomer, number: &str, name: &str) {
         json!({"productNumber": number, "name": name, "salesPrice": 100.0, "productGroup": {"productGroupNumber": 1}});
     let reply = economic(c, reqwest::Client::new().post(url)).json(&body).send().await.unwrap();
     assert!(reply.status().is_success(), "creating {number}: {}", reply.text().await.unwrap());
-}
-
-/// Every booked invoice's `references.other`, counted.
-async fn booked_references(c: &ManifestCustomer) -> HashMap<String, usize> {
-    let url = format!("{}/invoices/booked?pagesize=1000", c.accounting_url.trim_end_matches('/'));
-    let body: Value = economic(c, reqwest::Client::new().get(url)).send().await.unwrap().json().await.unwrap();
-    let mut seen = HashMap::new();
-    for item in body["collection"].as_array().unwrap() {
-        *seen.entry(item["references"]["other"].as_str().unwrap().to_string()).or_insert(0) += 1;
-    }
-    seen
 }
 
 fn failures(db: &Path, job: &str) -> Value {
@@ -409,7 +350,7 @@ async fn transient_errors_are_retried_by_the_worker_before_they_fail() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("transient.db");
     let c = woo_customer(&sim);
-    add_customer(&db, &c);
+    add_customer(&db, &c, "Basic", 0);
     let config = Config::default();
     let opts = WorkerOptions { max_attempts: 2, poll: Duration::from_millis(100), ..WorkerOptions::default() };
     let unavailable = Fault { status: Some(503), retry_after: Some(0), ..Fault::default() };

@@ -86,3 +86,50 @@ pub fn range_before_start(shop: &SimShop, c: &ManifestCustomer, n: u64, statuses
     }
     DateRange { from, to }
 }
+
+/// Every booked invoice's `references.other`, counted, through the simulator's e-conomic API.
+pub async fn booked_references(c: &ManifestCustomer) -> std::collections::HashMap<String, usize> {
+    let client = reqwest::Client::new();
+    let mut seen = std::collections::HashMap::new();
+    for page in 0.. {
+        let url = format!("{}/invoices/booked?skippages={page}&pagesize=1000", c.accounting_url.trim_end_matches('/'));
+        let body: serde_json::Value = client
+            .get(url)
+            .header("X-AppSecretToken", &c.app_secret)
+            .header("X-AgreementGrantToken", &c.grant_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = body["collection"].as_array().cloned().unwrap_or_default();
+        for item in &items {
+            let r = item["references"]["other"].as_str().unwrap_or_default().to_string();
+            *seen.entry(r).or_insert(0) += 1;
+        }
+        if items.len() < 1000 {
+            break;
+        }
+    }
+    seen
+}
+
+/// The job's test transfer with the first order of the range that goes through (seeded
+/// defects make some fail, as they would for a real shop). Customer 1's integration.
+pub async fn test_with_first_good_order(db: &Path, job: &str, range: DateRange) {
+    let store = importdesk::store::Store::open(db).unwrap();
+    let integration = store.integration(1).unwrap();
+    drop(store);
+    let source = importdesk::connect::source_for(&integration, reqwest::Client::new()).unwrap();
+    let query = importdesk::connect::OrderQuery {
+        range: range.to_utc(DEFAULT_TZ),
+        statuses: integration.settings.statuses.clone(),
+    };
+    let first = source.page(&query, None, 40).await.unwrap();
+    let tested = first
+        .orders
+        .iter()
+        .any(|o| run(importdesk(db).args(["job", "test", job, "--order", &o.reference])).status.success());
+    assert!(tested, "no order of the first page transfers");
+}
