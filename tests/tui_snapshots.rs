@@ -665,3 +665,93 @@ fn help_for_the_log_and_the_inspector() {
         insta::assert_snapshot!(format!("help_{pane}_80x24"), screen(&f.app, 80, 24));
     }
 }
+
+/// The preflight of job 1 as the engine would store it: three predicted failures.
+fn seed_preflight(store: &mut Store, job: JobId) {
+    let at = |d: u32| Utc.with_ymd_and_hms(2026, 2, d, 12, 0, 0).unwrap();
+    let predicted = |reference: &str, d, customer: &str, cause: &str, detail: &str, value: &str, fix: &str| {
+        importdesk::store::PredictedFailure {
+            shop_id: reference.trim_start_matches('#').to_string(),
+            reference: reference.into(),
+            created_at: at(d),
+            customer: Some(customer.into()),
+            cause: cause.into(),
+            detail: detail.into(),
+            value: Some(value.into()),
+            fix_hint: fix.into(),
+        }
+    };
+    let missing = "create product TSHIRT-BL in e-conomic (or let the integration create missing products), then retry";
+    let result = importdesk::store::PreflightResult {
+        orders_read: 124,
+        orders_checked: 120,
+        orders_skipped: 4,
+        checked_at: now() - Duration::minutes(30),
+        failures: vec![
+            predicted(
+                "#1131",
+                3,
+                "Mette Hansen",
+                "missing_product",
+                "line 1 'T-shirt, blue': product TSHIRT-BL does not exist in e-conomic",
+                "TSHIRT-BL",
+                missing,
+            ),
+            predicted(
+                "#1140",
+                9,
+                "Emil Bak",
+                "missing_product",
+                "line 1 'T-shirt, blue': product TSHIRT-BL does not exist in e-conomic",
+                "TSHIRT-BL",
+                missing,
+            ),
+            predicted(
+                "#1152",
+                17,
+                "Ida Kristensen",
+                "missing_sku",
+                "line 2 'Hoodie, navy': no SKU",
+                "sku",
+                "give the product a SKU in WooCommerce, then retry",
+            ),
+        ],
+    };
+    store.save_preflight(job, &result).unwrap();
+}
+
+#[test]
+fn inspector_predicted_failures() {
+    check("failures_predicted", |w, h| {
+        let mut f = with_job(w, h, Stage::Running, '5');
+        let mut store = Store::open(f.app.store.path()).unwrap();
+        seed_preflight(&mut store, 1);
+        press(&mut f.app, KeyCode::Char('p'));
+        press(&mut f.app, KeyCode::Enter);
+        f
+    });
+}
+
+#[test]
+fn planner_with_a_preflight() {
+    let (mut f, effects) = selected(80, 24, "hyggehjem");
+    let mut store = Store::open(f.app.store.path()).unwrap();
+    let job = seed_job(&mut store, Stage::Running);
+    seed_preflight(&mut store, job);
+    settle(&mut f.app, effects);
+    press(&mut f.app, KeyCode::Char('3'));
+    // A quote for the job's range, from 1 January; then for a longer one.
+    press(&mut f.app, KeyCode::Enter);
+    for _ in 0..10 {
+        press(&mut f.app, KeyCode::Backspace);
+    }
+    let typed = type_text(&mut f.app, "2026-01-01");
+    press(&mut f.app, KeyCode::Esc);
+    let counts = RangeCounts { in_range: 120, already_transferred: 0 };
+    update(&mut f.app, Action::Counted { generation: generation(&typed), result: Ok(counts) });
+    insta::assert_snapshot!("planner_preflight_80x24", screen(&f.app, 80, 24));
+    let effects = key(&mut f.app, KeyCode::PageDown);
+    let counts = RangeCounts { in_range: 140, already_transferred: 0 };
+    update(&mut f.app, Action::Counted { generation: generation(&effects), result: Ok(counts) });
+    insta::assert_snapshot!("planner_preflight_other_range_80x24", screen(&f.app, 80, 24));
+}

@@ -18,7 +18,7 @@ use crate::domain::job::{JobState, JobStep, OrderState, next_state};
 use crate::domain::money::{format_count, format_dkk};
 use crate::domain::quote::Quote;
 use crate::engine::jobs::import_range;
-use crate::engine::preflight::{PreflightProgress, chargeable_without_predicted};
+use crate::engine::preflight::{Chargeable, PreflightProgress, chargeable_without_predicted};
 use crate::engine::worker::TestTransfer;
 use crate::store::{Job, JobId, PreflightSummary};
 use crate::tui::app::{App, Effect, Pane, StatusKind};
@@ -376,55 +376,30 @@ pub fn on_preflight_done(app: &mut App, job: JobId, result: Result<PreflightSumm
     Vec::new()
 }
 
-/// The planner's lines about the newest job's preflight: what is predicted to fail, and
-/// what is chargeable without those orders.
-pub fn preflight_lines(app: &App, width: usize) -> Vec<Line<'static>> {
-    let theme = app.theme;
+/// What the planner shows of the newest job's last preflight.
+#[derive(Debug, Clone)]
+pub struct PlannerPreflight<'a> {
+    pub job: &'a Job,
+    pub summary: &'a PreflightSummary,
+    /// The quote on screen is for the job's range, so the figures can be set against it.
+    pub same_range: bool,
+    /// The quote's orders without the predicted failures, when there is a quote to take them from.
+    pub chargeable: Option<Chargeable>,
+}
+
+/// The newest job's last preflight, set against the quote on screen when it is for the
+/// job's range (else against the job's own quote).
+pub fn planner_preflight(app: &App) -> Option<PlannerPreflight<'_>> {
     let menu = &app.job_menu;
     let here = app.current.as_ref().map(|c| c.summary.customer.id);
-    let Some(job) = menu.jobs.first().filter(|_| menu.customer == here) else {
-        return Vec::new();
-    };
-    let Some(p) = menu.preflight_of(job.id) else {
-        return Vec::new();
-    };
-    let causes: Vec<String> = p.predicted.iter().take(3).map(|(c, n)| format!("{c} {}", format_count(*n))).collect();
-    let mut lines = vec![Line::styled(
-        fit(
-            &format!(
-                "Preflight of job {} ({}): {} of {} predicted to fail{}",
-                job.id,
-                p.checked_at.with_timezone(&app.tz).format("%d.%m %H:%M"),
-                format_count(p.predicted_total()),
-                format_count(p.orders_checked),
-                if causes.is_empty() { String::new() } else { format!(" · {}", causes.join(", ")) }
-            ),
-            width,
-        ),
-        if p.predicted_total() > 0 { theme.warning() } else { theme.ok() },
-    )];
-    // The quote on screen when it is for the job's range, else the job's own.
-    let on_screen = app.planner.quote.as_ref().filter(|q| {
-        let since = app.current.as_ref().and_then(|c| c.context.as_ref().ok()).map(|c| c.integration.since);
-        let range = app.planner.counted.map(|(r, _)| since.and_then(|s| import_range(r, s)).unwrap_or(r));
-        range.is_some() && range == job.range && q.orders_to_import > 0
-    });
-    if let Some(q) = on_screen.or(job.quote.as_ref()) {
-        let c = chargeable_without_predicted(q, p.predicted_total());
-        lines.push(Line::styled(
-            fit(
-                &format!(
-                    "Chargeable without them: {} orders, {} extra ({} excl. VAT)",
-                    format_count(c.orders),
-                    format_count(c.extra_orders),
-                    format_dkk(c.extra_orders_cost)
-                ),
-                width,
-            ),
-            theme.plain(),
-        ));
-    }
-    lines
+    let job = menu.jobs.first().filter(|_| menu.customer == here)?;
+    let summary = menu.preflight_of(job.id)?;
+    let since = app.current.as_ref().and_then(|c| c.context.as_ref().ok()).map(|c| c.integration.since);
+    let range = app.planner.counted.map(|(r, _)| since.and_then(|s| import_range(r, s)).unwrap_or(r));
+    let same_range = range.is_some() && range == job.range;
+    let quote = app.planner.quote.as_ref().filter(|_| same_range).or(job.quote.as_ref());
+    let chargeable = quote.map(|q| chargeable_without_predicted(q, summary.predicted_total()));
+    Some(PlannerPreflight { job, summary, same_range, chargeable })
 }
 
 fn lease_live(job: &Job, now: DateTime<Utc>) -> bool {

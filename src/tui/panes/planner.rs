@@ -407,7 +407,6 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
     };
     let width = usize::from(body.width).min(62);
     let mut lines = quote_lines(app, quote, width, theme);
-    lines.extend(super::jobs::preflight_lines(app, width));
     for w in &quote.warnings {
         lines.push(Line::from(vec![Span::styled("! ", theme.warning()), Span::styled(w.message(), theme.warning())]));
     }
@@ -473,6 +472,39 @@ fn row(
     ])
 }
 
+/// The newest job's preflight: orders predicted to fail, and what is chargeable without them.
+fn preflight_rows(app: &App, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    let Some(p) = super::jobs::planner_preflight(app) else {
+        return Vec::new();
+    };
+    let n = |v: u64| format_count(v);
+    let total = p.summary.predicted_total();
+    let when = p.summary.checked_at.with_timezone(&app.tz).format("%H:%M");
+    let style = if total > 0 { theme.warning() } else { theme.ok() };
+    let detail = if p.same_range {
+        match p.summary.predicted.as_slice() {
+            [] => format!("preflight {when}: none"),
+            [(cause, _)] => format!("preflight {when}: {cause}"),
+            [(cause, _), ..] => format!("preflight {when}: mostly {cause}"),
+        }
+    } else {
+        let range = p.job.range.map(|r| format!("{} – {}", r.from, r.to)).unwrap_or_default();
+        format!("for job {}, {range}", p.job.id)
+    };
+    let mut rows = vec![row("! Predicted to fail", detail, n(total), style, theme, width)];
+    if let Some(c) = p.chargeable {
+        rows.push(row(
+            "Chargeable",
+            format!("without them: {} extra, {}", n(c.extra_orders), format_dkk(c.extra_orders_cost)),
+            n(c.orders),
+            theme.figure(),
+            theme,
+            width,
+        ));
+    }
+    rows
+}
+
 fn quote_lines(app: &App, q: &Quote, width: usize, theme: Theme) -> Vec<Line<'static>> {
     let plain = theme.plain();
     let bold = theme.figure();
@@ -508,6 +540,7 @@ fn quote_lines(app: &App, q: &Quote, width: usize, theme: Theme) -> Vec<Line<'st
         theme,
         width,
     ));
+    lines.extend(preflight_rows(app, width, theme));
     lines.push(row(
         "Base fee",
         format!("{} × ½ h × {}", q.technician_half_hours, format_dkk(app.config.pricing.half_hour_fee)),
