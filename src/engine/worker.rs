@@ -699,8 +699,20 @@ pub async fn test_transfer(
                 range: range.to_utc(integration.timezone),
                 statuses: integration.settings.statuses.clone(),
             };
-            let page = source.page(&query, None, 1).await?;
-            page.orders.into_iter().next().ok_or_else(|| WorkerError::NotRunnable {
+            // The first of the range's oldest orders that passes the checks (read-only), so
+            // the customer reviews a transfer, not a known failure; else the oldest, whose
+            // failure then says what to fix.
+            let page = source.page(&query, None, 20).await?;
+            let mut chosen = None;
+            for candidate in &page.orders {
+                if let Ok(failures) = sink.check(candidate, &integration.settings).await
+                    && failures.is_empty()
+                {
+                    chosen = Some(candidate.clone());
+                    break;
+                }
+            }
+            chosen.or_else(|| page.orders.into_iter().next()).ok_or_else(|| WorkerError::NotRunnable {
                 job: job_id,
                 state: job.state,
                 what: "the range has no order to test with; name one with --order REF".into(),
