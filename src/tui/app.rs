@@ -196,9 +196,11 @@ pub enum Effect {
         job: JobId,
         step: jobs::StepInput,
     },
-    /// Make the job's test transfer; answer with `Action::TestTransferred`.
+    /// Make the job's test transfer, of the named order (or an existing transfer of it) or
+    /// of the range's oldest; answer with `Action::TestTransferred`.
     TestTransfer {
         job: JobId,
+        order: Option<String>,
     },
     /// Start the job's worker as a detached process; answer with `Action::JobStepDone`.
     StartJob {

@@ -144,9 +144,15 @@ fn job_steps_from_the_planner_in_order_and_refused_out_of_order() {
     assert_eq!(stored.acceptance_reference.as_deref(), Some("mail 8 Dec"));
     assert_eq!(app.job_menu.selected_job().map(|j| j.state), Some(JobState::OfferAccepted), "read again");
 
-    // The test transfer is an effect for the run loop (it talks to the shop and e-conomic).
-    let rest = press(&mut app, KeyCode::Char('t'));
-    assert!(matches!(rest.as_slice(), [Effect::TestTransfer { job: j }] if *j == job), "{rest:?}");
+    // The test transfer is an effect for the run loop (it talks to the shop and e-conomic),
+    // of a named order or, left empty, the range's oldest.
+    press(&mut app, KeyCode::Char('t'));
+    type_text(&mut app, "#1042");
+    let rest = press(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(rest.as_slice(), [Effect::TestTransfer { job: j, order: Some(o) }] if *j == job && o == "#1042"),
+        "{rest:?}"
+    );
     assert!(app.is_loading(), "a spinner while it runs");
     press(&mut app, KeyCode::Char('o'));
     assert!(status(&app).1.contains("wait for the step in progress"));

@@ -150,12 +150,13 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Re
                         };
                         queue.push_back(Action::QuoteCopied(CopyOutcome { saved, clipboard }));
                     }
-                    Effect::TestTransfer { job } => {
+                    Effect::TestTransfer { job, order } => {
                         let (tx, client, config) = (tx.clone(), client.clone(), app.config.clone());
                         let db = app.store.path().to_path_buf();
                         tokio::spawn(async move {
-                            let result =
-                                worker::test_transfer(&db, &config, job, None, client).await.map_err(|e| e.to_string());
+                            let result = worker::test_transfer(&db, &config, job, order.as_deref(), client)
+                                .await
+                                .map_err(|e| e.to_string());
                             let _ = tx.send(Action::TestTransferred { job, result: Box::new(result) });
                         });
                     }

@@ -227,12 +227,20 @@ pub fn on_read(app: &mut App, result: Result<FailuresData, String>) -> Vec<Effec
         // The mode or the filter changed while this was read.
         return read(app);
     }
-    if f.job.is_none() || f.job == data.job.as_ref().map(|j| j.id) {
-        f.job = data.job.as_ref().map(|j| j.id);
-        f.job_row = data.job;
-    } else {
-        return read(app);
+    match (f.job, data.job.as_ref().map(|j| j.id)) {
+        // No job at all (yet): nothing to show, and nothing to read again for.
+        (_, None) => {
+            f.job_row = None;
+            f.groups.clear();
+            f.rows.clear();
+            return Vec::new();
+        }
+        (None, Some(id)) => f.job = Some(id),
+        (Some(a), Some(b)) if a == b => {}
+        // The job changed while this was read.
+        _ => return read(app),
     }
+    f.job_row = data.job;
     f.groups = data.groups;
     f.failed_total = data.failed_total;
     f.preflight = data.preflight;

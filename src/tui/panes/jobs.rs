@@ -44,6 +44,8 @@ pub struct StepDone {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FormKind {
     Accept,
+    /// The test transfer, of a named order or (left empty) the range's oldest.
+    Test,
     Approve,
 }
 
@@ -51,6 +53,7 @@ impl FormKind {
     fn labels(self) -> &'static [&'static str] {
         match self {
             FormKind::Accept => &["Accepted by", "Reference"],
+            FormKind::Test => &["Order"],
             FormKind::Approve => &["Approved by"],
         }
     }
@@ -58,6 +61,7 @@ impl FormKind {
     fn title(self) -> &'static str {
         match self {
             FormKind::Accept => "Record the customer's written acceptance of the offer",
+            FormKind::Test => "Test transfer: an order (#1001), an existing transfer, or empty for the oldest",
             FormKind::Approve => "Record the customer's approval of the test transfer",
         }
     }
@@ -213,14 +217,7 @@ pub fn on_command(app: &mut App, command: Command) -> Vec<Effect> {
         Command::CreateJob => create(app),
         Command::AcceptOffer => open_form(app, JobStep::Accept, FormKind::Accept),
         Command::ApproveTest => open_form(app, JobStep::Approve, FormKind::Approve),
-        Command::TestTransfer => {
-            let Some(job) = checked(app, JobStep::TestTransfer) else {
-                return Vec::new();
-            };
-            app.job_menu.busy = Some(format!("test transfer of job {job}: sending one order…"));
-            app.job_menu.test = None;
-            vec![Effect::TestTransfer { job }]
-        }
+        Command::TestTransfer => open_form(app, JobStep::TestTransfer, FormKind::Test),
         Command::StartJob => start(app),
         Command::Preflight => preflight(app),
         Command::Open => {
@@ -272,20 +269,39 @@ fn submit(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let values: Vec<String> = form.fields.iter().map(|f| f.value().trim().to_string()).collect();
-    if let Some(i) = values.iter().position(String::is_empty) {
+    // Who accepted or approved is required; the test's order may be left empty.
+    if form.kind != FormKind::Test
+        && let Some(i) = values.iter().position(String::is_empty)
+    {
         app.error(format!("{} is empty: type who (or where) before saving", form.kind.labels()[i]));
         if let Some(f) = app.job_menu.form.as_mut() {
             f.focus = i;
         }
         return Vec::new();
     }
-    let step = match form.kind {
-        FormKind::Accept => StepInput::Accept { by: values[0].clone(), reference: values[1].clone() },
-        FormKind::Approve => StepInput::Approve { by: values[0].clone() },
+    let job = form.job;
+    let menu = &mut app.job_menu;
+    menu.form = None;
+    let (effect, busy) = match form.kind {
+        FormKind::Test => {
+            let order = values.first().filter(|v| !v.is_empty()).cloned();
+            menu.test = None;
+            let busy = match &order {
+                Some(o) => format!("test transfer of order {o} for job {job}…"),
+                None => format!("test transfer of job {job}: sending the range's oldest order…"),
+            };
+            (Effect::TestTransfer { job, order }, busy)
+        }
+        FormKind::Accept => {
+            let step = StepInput::Accept { by: values[0].clone(), reference: values[1].clone() };
+            (Effect::JobStep { job, step }, format!("saving job {job}…"))
+        }
+        FormKind::Approve => {
+            (Effect::JobStep { job, step: StepInput::Approve { by: values[0].clone() } }, format!("saving job {job}…"))
+        }
     };
-    app.job_menu.form = None;
-    app.job_menu.busy = Some(format!("saving job {}…", form.job));
-    vec![Effect::JobStep { job: form.job, step }]
+    menu.busy = Some(busy);
+    vec![effect]
 }
 
 fn create(app: &mut App) -> Vec<Effect> {
