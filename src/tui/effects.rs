@@ -6,12 +6,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::app::{Action, Effect};
 use super::panes::failures::{FailureRow, FailuresData, FailuresRequest};
 use super::panes::jobs::{StepDone, StepInput};
-use super::panes::log::{JobRow, JobSnapshot, LogData, LogRequest, MAX_EVENTS, RATE_WINDOW_MINUTES, UsageFigures};
+use super::panes::log::{JobRow, JobSnapshot, LogData, LogRequest, MAX_EVENTS, UsageFigures, rate_window};
 use crate::config::Config;
 use crate::domain::calendar::{DateRange, Month};
 use crate::domain::customer::CustomerId;
@@ -86,11 +86,13 @@ pub fn read_log(store: &Store, config: &Config, request: &LogRequest) -> Result<
     let after = if Some(job.id) == request.job { request.after } else { 0 };
     let customer = names.get(&job.customer_id).cloned().unwrap_or_default();
     let counts = store.order_counts(job.id)?;
-    let per_minute = worker::orders_per_minute(store, job.id, Duration::minutes(RATE_WINDOW_MINUTES), request.now)?;
+    let window = rate_window(job.started_at, request.now);
+    let per_minute = worker::orders_per_minute(store, job.id, window, request.now)?;
     let usage = usage(store, config, job.customer_id, Month::containing(request.now, request.tz));
     let worker_live = job.lease_until.is_some_and(|u| u > request.now) && job.lease_owner.is_some();
     let events = events_after(store, job.id, after)?;
-    let snapshot = JobSnapshot { job: job.clone(), customer, counts, per_minute, usage, worker_live };
+    let snapshot =
+        JobSnapshot { job: job.clone(), customer, counts, per_minute, rate_window: window, usage, worker_live };
     Ok(LogData { jobs: rows, snapshot: Some(snapshot), events, after })
 }
 

@@ -31,8 +31,20 @@ use crate::tui::theme::Theme;
 
 /// Log lines kept in memory; older ones drop off the top (the store keeps them all).
 pub const MAX_EVENTS: usize = 20_000;
-/// The window the orders-per-minute figure is measured over.
+/// The window the orders-per-minute figure is measured over (shorter just after the start).
 pub const RATE_WINDOW_MINUTES: i64 = 5;
+/// The shortest window, so the first seconds of a run do not give wild figures.
+pub const MIN_RATE_WINDOW_SECONDS: i64 = 30;
+
+/// The window for the rate at `now`: the last five minutes, or the time since the start
+/// when that is shorter (else a young run's rate reads far too low).
+pub fn rate_window(started: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
+    let full = Duration::minutes(RATE_WINDOW_MINUTES);
+    match started {
+        Some(t) if now - t < full => (now - t).max(Duration::seconds(MIN_RATE_WINDOW_SECONDS)),
+        _ => full,
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LevelFilter {
@@ -127,6 +139,8 @@ pub struct JobSnapshot {
     /// Orders per state, every state present.
     pub counts: BTreeMap<&'static str, u64>,
     pub per_minute: f64,
+    /// What `per_minute` was measured over.
+    pub rate_window: Duration,
     pub usage: Result<UsageFigures, String>,
     /// A worker holds a live lease.
     pub worker_live: bool,
@@ -752,7 +766,13 @@ fn fact_lines(s: &JobSnapshot, now: DateTime<Utc>, tz: Tz, width: usize, theme: 
     let mut rate_line = Vec::new();
     if matches!(job.state, JobState::Running | JobState::Paused) {
         rate_line.push(Span::styled(rate, theme.figure()));
-        rate_line.push(Span::styled(format!(" orders/min (last {RATE_WINDOW_MINUTES} min) · "), theme.label()));
+        let secs = s.rate_window.num_seconds().max(0);
+        let window = match (secs / 60, secs % 60) {
+            (0, s) => format!("{s} s"),
+            (m, 0) => format!("{m} min"),
+            (m, s) => format!("{m} min {s} s"),
+        };
+        rate_line.push(Span::styled(format!(" orders/min (last {window}) · "), theme.label()));
     }
     let clock = |t: DateTime<Utc>| {
         let local = t.with_timezone(&tz);
@@ -1001,6 +1021,15 @@ mod tests {
         assert_eq!(almost.percent(), 99, "100 % only when nothing is open");
         assert_eq!(Progress::of(&counts(&[("transferred", 3)])).percent(), 100);
         assert_eq!(Progress::of(&counts(&[])).percent(), 0);
+    }
+
+    #[test]
+    fn a_young_run_measures_its_rate_since_the_start() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 10, 9, 0, 0).unwrap();
+        assert_eq!(rate_window(Some(now - Duration::minutes(2)), now), Duration::minutes(2));
+        assert_eq!(rate_window(Some(now - Duration::seconds(5)), now), Duration::seconds(30));
+        assert_eq!(rate_window(Some(now - Duration::hours(2)), now), Duration::minutes(5));
+        assert_eq!(rate_window(None, now), Duration::minutes(5));
     }
 
     #[test]
