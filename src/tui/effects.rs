@@ -43,7 +43,15 @@ pub fn perform(store: &mut Store, config: &Config, config_path: Option<&Path>, e
                 .map_err(|e| e.to_string()),
         ),
         Effect::Export { job, cause, predicted } => {
-            Action::FailuresDone(export(store, config, *job, cause.as_deref(), *predicted, now))
+            let home = std::env::var_os("HOME").map(PathBuf::from).filter(|h| !h.as_os_str().is_empty());
+            let written =
+                exports_dir().ok_or_else(|| "no home directory to write the export in".to_string()).and_then(|dir| {
+                    let request = Export { job: *job, cause: cause.as_deref(), predicted: *predicted };
+                    export(store, config, &dir, &request, now)
+                });
+            Action::FailuresDone(
+                written.map(|path| export_message(&path, home.as_deref(), cause.as_deref(), *predicted, *job)),
+            )
         }
         Effect::JobCommand { job, command } => Action::JobCommandDone(job_command(store, *job, *command, now)),
         Effect::CreateJob { customer_id, range, quote } => {
@@ -205,32 +213,50 @@ pub fn exports_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "importdesk").map(|d| d.data_dir().join("exports"))
 }
 
-fn export(
+/// Which failures to export.
+pub struct Export<'a> {
+    pub job: JobId,
+    pub cause: Option<&'a str>,
+    pub predicted: bool,
+}
+
+/// Writes the CSV into `dir` (made private); returns the file's path.
+pub fn export(
     store: &Store,
     config: &Config,
-    job: JobId,
-    cause: Option<&str>,
-    predicted: bool,
+    dir: &Path,
+    request: &Export<'_>,
     now: DateTime<Utc>,
-) -> Result<String, String> {
-    let dir = exports_dir().ok_or("no home directory to write the export in")?;
-    create_private_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+) -> Result<PathBuf, String> {
+    let Export { job, cause, predicted } = *request;
+    create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let tz = config.user_tz();
-    let kind = if predicted { "predicted" } else { "failures" };
+    let kind = if predicted { "-predicted" } else { "" };
     let stamp = now.with_timezone(&tz).format("%Y%m%d-%H%M%S");
-    let path = dir.join(format!("{kind}-job{job}-{}-{stamp}.csv", cause.unwrap_or("all")));
+    let path = dir.join(format!("job{job}{kind}-{}-{stamp}.csv", cause.unwrap_or("all")));
     let written = if predicted {
         triage::export_predicted_csv(store, job, cause, &path, tz)
     } else {
         triage::export_csv(store, job, cause, &path, tz)
     }
     .map_err(|e| e.to_string())?;
-    let what = match cause {
-        Some(c) => format!("the {c} group"),
-        None if predicted => "every predicted failure".to_string(),
-        None => "every failure".to_string(),
+    Ok(written)
+}
+
+/// `saved ~/…/job1-missing_product-….csv (the missing_product group of job 1, CSV)`: the path
+/// first, and short, as that is what the person needs.
+pub fn export_message(written: &Path, home: Option<&Path>, cause: Option<&str>, predicted: bool, job: JobId) -> String {
+    let shown = match home.and_then(|h| written.strip_prefix(h).ok()) {
+        Some(rest) => format!("~/{}", rest.display()),
+        None => written.display().to_string(),
     };
-    Ok(format!("exported {what} of job {job} to {}", written.display()))
+    let what = match (cause, predicted) {
+        (Some(c), false) => format!("the {c} group"),
+        (Some(c), true) => format!("the predicted {c} group"),
+        (None, true) => "every predicted failure".to_string(),
+        (None, false) => "every failure".to_string(),
+    };
+    format!("saved {shown} ({what} of job {job}, CSV)")
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {

@@ -346,3 +346,27 @@ fn the_filter_narrows_the_groups() {
     type_text(&mut app, "x");
     assert!(app.failures.groups.is_empty());
 }
+
+#[test]
+fn exports_write_the_group_to_a_private_directory_and_name_the_path() {
+    let (dir, app) = app();
+    let job = running_job(&app, 2, 1);
+    let store = Store::open(app.store.path()).unwrap();
+    let exports = dir.path().join("home/exports");
+    let request = effects::Export { job, cause: Some("missing_product"), predicted: false };
+    let path = effects::export(&store, &app.config, &exports, &request, now()).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 3, "a header and the two failed orders:\n{text}");
+    assert!(text.contains("#1001") && text.contains("TSHIRT-BL"), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&exports).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+    let message = effects::export_message(&path, Some(&dir.path().join("home")), Some("missing_product"), false, job);
+    assert!(message.starts_with("saved ~/exports/job"), "{message}");
+    assert!(message.contains("missing_product group"), "{message}");
+    let all = effects::Export { job, cause: None, predicted: false };
+    let path = effects::export(&store, &app.config, &exports, &all, now() + Duration::seconds(1)).unwrap();
+    assert!(path.file_name().unwrap().to_string_lossy().contains("-all-"), "{}", path.display());
+}
