@@ -744,7 +744,7 @@ fn fact_lines(s: &JobSnapshot, now: DateTime<Utc>, tz: Tz, width: usize, theme: 
     lines.push(Line::from(vec![Span::styled(bar(p.done, p.total, bar_width), theme.bar()), Span::raw(suffix)]));
 
     // Counts: every figure with its word, so nothing is told by colour alone.
-    let counts = vec![
+    let mut counts = vec![
         Span::styled(n("transferred"), theme.figure()),
         Span::styled(" transferred · ", theme.label()),
         Span::styled(
@@ -759,6 +759,11 @@ fn fact_lines(s: &JobSnapshot, now: DateTime<Utc>, tz: Tz, width: usize, theme: 
         Span::styled(n("skipped"), theme.figure()),
         Span::styled(" skipped", theme.label()),
     ];
+    if s.counts.get("cancelled").copied().unwrap_or(0) > 0 {
+        counts.push(Span::styled(" · ", theme.label()));
+        counts.push(Span::styled(n("cancelled"), theme.figure()));
+        counts.push(Span::styled(" cancelled", theme.label()));
+    }
     lines.push(fit_spans(counts, width));
 
     // Rate and finish.
