@@ -370,3 +370,25 @@ fn exports_write_the_group_to_a_private_directory_and_name_the_path() {
     let path = effects::export(&store, &app.config, &exports, &all, now() + Duration::seconds(1)).unwrap();
     assert!(path.file_name().unwrap().to_string_lossy().contains("-all-"), "{}", path.display());
 }
+
+#[test]
+fn an_unchanged_store_draws_no_frame() {
+    let (_d, mut app) = app();
+    let job = running_job(&app, 1, 2);
+    press(&mut app, KeyCode::Esc);
+    for pane in ['4', '5'] {
+        press(&mut app, KeyCode::Char(pane));
+        app.dirty = false;
+        let effects = update(&mut app, Action::Poll(now()));
+        assert!(!effects.is_empty(), "pane {pane} reads on the tick");
+        settle(&mut app, effects);
+        assert!(!app.dirty, "pane {pane}: nothing changed, nothing to draw");
+        let store = Store::open(app.store.path()).unwrap();
+        store.log_event(job, crate::store::Level::Info, None, "something happened", now()).unwrap();
+        let effects = update(&mut app, Action::Poll(now()));
+        settle(&mut app, effects);
+        if pane == '4' {
+            assert!(app.dirty, "a new log line is drawn");
+        }
+    }
+}

@@ -210,11 +210,37 @@ fn show_job(app: &mut App, job: JobId) {
     app.failures = FailuresState { job: Some(job), predicted: keep_mode, ..FailuresState::default() };
 }
 
+/// What the pane shows, to tell whether a read changed anything.
+type Shown = (Option<JobRow>, Vec<(String, u64)>, u64, Option<String>, usize, usize, Vec<FailureRow>, View, bool);
+
+fn shown(f: &FailuresState) -> (Shown, Option<PreflightSummary>, Option<String>) {
+    let figures = (
+        f.job_row.clone(),
+        f.groups.clone(),
+        f.failed_total,
+        f.cause.clone(),
+        f.order,
+        f.offset,
+        f.rows.clone(),
+        f.view,
+        f.loaded,
+    );
+    (figures, f.preflight.clone(), f.error.clone())
+}
+
+/// A read came back; a frame is drawn only when something on screen changed (the read runs
+/// twice a second).
 pub fn on_read(app: &mut App, result: Result<FailuresData, String>) -> Vec<Effect> {
+    let before = shown(&app.failures);
+    let effects = apply_read(app, result);
+    app.dirty |= shown(&app.failures) != before;
+    effects
+}
+
+fn apply_read(app: &mut App, result: Result<FailuresData, String>) -> Vec<Effect> {
     let f = &mut app.failures;
     f.reading = false;
     f.loaded = true;
-    app.dirty = true;
     let data = match result {
         Ok(data) => data,
         Err(e) => {

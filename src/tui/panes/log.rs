@@ -146,6 +146,23 @@ pub struct JobSnapshot {
     pub worker_live: bool,
 }
 
+impl JobSnapshot {
+    /// Everything the pane shows of it is the same.
+    fn same_figures(&self, other: &JobSnapshot) -> bool {
+        let (a, b) = (&self.job, &other.job);
+        a.id == b.id
+            && a.state == b.state
+            && a.listing_done == b.listing_done
+            && a.lease_owner == b.lease_owner
+            && a.finished_at == b.finished_at
+            && self.counts == other.counts
+            && self.per_minute == other.per_minute
+            && self.rate_window == other.rate_window
+            && self.usage == other.usage
+            && self.worker_live == other.worker_live
+    }
+}
+
 /// What to read: the jobs in scope, and the selected job's figures and log after `after`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogRequest {
@@ -360,15 +377,26 @@ pub fn select_job(app: &mut App, job: JobId) {
 pub fn on_read(app: &mut App, result: Result<LogData, String>) -> Vec<Effect> {
     let log = &mut app.log;
     log.reading = false;
-    log.loaded = true;
-    app.dirty = true;
     let data = match result {
         Ok(data) => data,
         Err(e) => {
+            app.dirty |= log.error.as_ref() != Some(&e) || !log.loaded;
+            log.loaded = true;
             log.error = Some(e);
             return Vec::new();
         }
     };
+    // A frame only when something on screen changed (the read runs twice a second).
+    app.dirty |= !log.loaded
+        || log.error.is_some()
+        || log.jobs != data.jobs
+        || !data.events.is_empty()
+        || match (&log.snapshot, &data.snapshot) {
+            (Some(a), Some(b)) => !a.same_figures(b),
+            (None, None) => false,
+            _ => true,
+        };
+    log.loaded = true;
     log.error = None;
     log.jobs = data.jobs;
     if log.selected_row().is_none() {
