@@ -93,7 +93,14 @@ pub fn register(store: &mut Store, manifest: &ManifestFile) -> anyhow::Result<us
     Ok(added)
 }
 
-pub async fn run(db: Option<PathBuf>, config: Config, seed: u64, port: u16) -> anyhow::Result<()> {
+/// `config_path` is handed on to the workers the TUI starts, so they run with the same rates.
+pub async fn run(
+    db: Option<PathBuf>,
+    config: Config,
+    config_path: Option<PathBuf>,
+    seed: u64,
+    port: u16,
+) -> anyhow::Result<()> {
     let fresh = db.is_none();
     let db_path = db.unwrap_or_else(default_demo_path);
     if fresh {
@@ -122,7 +129,7 @@ pub async fn run(db: Option<PathBuf>, config: Config, seed: u64, port: u16) -> a
         sim.addr,
         db_path.display()
     );
-    let result = crate::tui::run(crate::tui::TuiOptions { db_path, config, config_path: None, note: Some(note) }).await;
+    let result = crate::tui::run(crate::tui::TuiOptions { db_path, config, config_path, note: Some(note) }).await;
     sim.shutdown().await;
     result
 }

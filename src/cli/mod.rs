@@ -193,7 +193,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 note: None,
             }))
         }
-        Some(Command::Demo(args)) => runtime.block_on(crate::demo::run(db, config, args.seed, args.port)),
+        Some(Command::Demo(args)) => {
+            runtime.block_on(crate::demo::run(db, config, cli.config.clone(), args.seed, args.port))
+        }
         Some(Command::Sim(args)) => runtime.block_on(crate::demo::run_sim(args.seed, args.port, args.manifest)),
         Some(Command::Customer(CustomerCommand::Add(args))) => customer_add(&open(db)?, &config, *args),
         Some(Command::Customer(CustomerCommand::List { json })) => customer_list(&open(db)?, json),
