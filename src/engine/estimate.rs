@@ -19,6 +19,10 @@ pub enum EstimateError {
     Connect(#[from] ConnectError),
     #[error("customer {customer} is on plan '{plan}', which the config file does not define; add it under [[plans]]")]
     UnknownPlan { customer: String, plan: String },
+    #[error(
+        "the whole range is on or after the integration's start {since}: the integration transferred those orders already; pick days before {since}"
+    )]
+    NothingBeforeStart { since: chrono::NaiveDate },
 }
 
 /// What the planner needs to know about a customer before any request is made.

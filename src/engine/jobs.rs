@@ -37,7 +37,8 @@ pub async fn create_job(
 ) -> Result<(JobId, crate::domain::quote::Quote), EstimateError> {
     let (ctx, quote) =
         estimate::quote_customer(store, config, customer_id, range, technician_half_hours, now, client).await?;
-    let job_range = import_range(range, ctx.integration.since).unwrap_or(range);
+    let job_range = import_range(range, ctx.integration.since)
+        .ok_or(EstimateError::NothingBeforeStart { since: ctx.integration.since })?;
     let id = store.create_job(customer_id, JobKind::Range, Some(job_range), Some(&quote), now)?;
     Ok((id, quote))
 }
