@@ -35,12 +35,25 @@ pub async fn create_job(
     now: DateTime<Utc>,
     client: reqwest::Client,
 ) -> Result<(JobId, crate::domain::quote::Quote), EstimateError> {
-    let (ctx, quote) =
+    let (_, quote) =
         estimate::quote_customer(store, config, customer_id, range, technician_half_hours, now, client).await?;
-    let job_range = import_range(range, ctx.integration.since)
-        .ok_or(EstimateError::NothingBeforeStart { since: ctx.integration.since })?;
-    let id = store.create_job(customer_id, JobKind::Range, Some(job_range), Some(&quote), now)?;
+    let id = record_job(store, customer_id, range, &quote, now)?;
     Ok((id, quote))
+}
+
+/// Records a job for a quoted range, cut at the integration's start: the orders from then on
+/// were transferred by the integration itself and must never be imported again. The TUI and
+/// the CLI both create jobs here.
+pub fn record_job(
+    store: &Store,
+    customer_id: CustomerId,
+    range: DateRange,
+    quote: &crate::domain::quote::Quote,
+    now: DateTime<Utc>,
+) -> Result<JobId, EstimateError> {
+    let since = store.integration(customer_id)?.since;
+    let job_range = import_range(range, since).ok_or(EstimateError::NothingBeforeStart { since })?;
+    Ok(store.create_job(customer_id, JobKind::Range, Some(job_range), Some(quote), now)?)
 }
 
 pub fn accept(
@@ -168,6 +181,35 @@ pub fn status(store: &Store, job: JobId) -> Result<JobStatus, StoreError> {
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    #[test]
+    fn a_recorded_job_never_reaches_the_integrations_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("t.db")).unwrap();
+        // The sample integration started 2026-06-01.
+        let id =
+            store.add_customer(&crate::store::customers::tests::sample("A", "1", "a@a.dk", "https://a.dk")).unwrap();
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let quote = crate::domain::quote::Quote::compute(&crate::domain::quote::QuoteInput {
+            plan: crate::domain::plan::sample_plans()[0].clone(),
+            pricing: Default::default(),
+            used_this_month: 0,
+            orders_in_range: 10,
+            already_transferred: 4,
+            range: None,
+            integration_since: None,
+            webshop: None,
+            technician_half_hours: 1,
+            source_rate: crate::config::Rates::default().woocommerce,
+            sink_rate: crate::config::Rates::default().economic,
+            now: Utc::now(),
+            tz: crate::domain::calendar::DEFAULT_TZ,
+        });
+        let job = record_job(&store, id, DateRange { from: d(5, 1), to: d(6, 30) }, &quote, Utc::now()).unwrap();
+        assert_eq!(store.job(job).unwrap().range, Some(DateRange { from: d(5, 1), to: d(5, 31) }));
+        let err = record_job(&store, id, DateRange { from: d(6, 1), to: d(6, 30) }, &quote, Utc::now()).unwrap_err();
+        assert!(err.to_string().contains("pick days before 2026-06-01"), "{err}");
+    }
 
     #[test]
     fn import_range_stops_the_day_before_the_integration() {

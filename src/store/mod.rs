@@ -1,7 +1,7 @@
 //! The SQLite store: the single source of truth, and the only bus between the TUI, the CLI
 //! and the workers.
 
-mod customers;
+pub(crate) mod customers;
 mod failures;
 mod job_orders;
 mod jobs;

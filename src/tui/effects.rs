@@ -19,9 +19,7 @@ use crate::domain::job::{JobState, JobStep, next_state};
 use crate::domain::money::{format_count, format_dkk};
 use crate::domain::quote::Quote;
 use crate::engine::{jobs, triage, worker};
-use crate::store::{
-    FailedOrder, Job, JobCommand, JobId, JobKind, Level, PredictedFailure, PreflightSummary, Store, StoreError,
-};
+use crate::store::{FailedOrder, Job, JobCommand, JobId, Level, PredictedFailure, PreflightSummary, Store, StoreError};
 
 /// Log lines read per query while catching up with a long log.
 const EVENT_BATCH: usize = 5_000;
@@ -55,7 +53,7 @@ pub fn perform(store: &mut Store, config: &Config, config_path: Option<&Path>, e
         }
         Effect::JobCommand { job, command } => Action::JobCommandDone(job_command(store, *job, *command, now)),
         Effect::CreateJob { customer_id, range, quote } => {
-            Action::JobStepDone(create_job(store, *customer_id, *range, quote, now).map_err(text))
+            Action::JobStepDone(create_job(store, *customer_id, *range, quote, now).map_err(|e| e.to_string()))
         }
         Effect::JobStep { job, step } => Action::JobStepDone(job_step(store, *job, step, now).map_err(text)),
         Effect::StartJob { job } => Action::JobStepDone(start_job(store, *job, config_path, now)),
@@ -330,8 +328,8 @@ fn create_job(
     range: DateRange,
     quote: &Quote,
     now: DateTime<Utc>,
-) -> Result<StepDone, StoreError> {
-    let job = store.create_job(customer, JobKind::Range, Some(range), Some(quote), now)?;
+) -> Result<StepDone, crate::engine::estimate::EstimateError> {
+    let job = crate::engine::jobs::record_job(store, customer, range, quote, now)?;
     store.log_event(
         job,
         Level::Info,
