@@ -95,9 +95,8 @@ pub struct Event {
     pub message: String,
 }
 
-
-
-pub(super) const ORDER_COLUMNS: &str = "job_id, shop_id, reference, created_at, state, attempts, next_attempt_at, last_attempt_at,
+pub(super) const ORDER_COLUMNS: &str =
+    "job_id, shop_id, reference, created_at, state, attempts, next_attempt_at, last_attempt_at,
     invoice, cause, detail, value, fix_hint, vendor_response, skip_reason, transferred_at";
 
 pub(super) fn order_row(r: &Row<'_>) -> rusqlite::Result<JobOrder> {

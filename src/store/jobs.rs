@@ -98,8 +98,6 @@ pub struct LeaseHeld {
     pub until: DateTime<Utc>,
 }
 
-
-
 const JOB_COLUMNS: &str = "id, customer_id, kind, range_from, range_to, state, quote, quoted_orders,
     accepted_by, accepted_at, acceptance_reference, test_order, test_invoice, test_at, approved_by, approved_at,
     started_at, finished_at, billed_at, listing_done, listing_cursor, command, lease_owner, lease_until, created_at";
