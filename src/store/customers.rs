@@ -131,9 +131,13 @@ impl Store {
     pub fn search_customers(&self, query: &str, limit: usize) -> Result<Vec<CustomerSummary>> {
         let q = query.trim().to_lowercase();
         if q.is_empty() {
-            let mut all = self.list_customers()?;
-            all.truncate(limit);
-            return Ok(all);
+            let sql = format!(
+                "SELECT {SUMMARY_COLUMNS} FROM customers c JOIN integrations i ON i.customer_id = c.id
+                 ORDER BY c.name COLLATE NOCASE LIMIT ?1"
+            );
+            let mut stmt = self.conn().prepare_cached(&sql).doing("listing customers")?;
+            let rows = stmt.query_map([limit as i64], summary).doing("listing customers")?;
+            return rows.collect::<rusqlite::Result<Vec<_>>>().doing("listing customers");
         }
         let id: i64 = q.parse().unwrap_or(-1);
         let like = format!("%{}%", escape_like(&q));

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::job_orders::{ORDER_COLUMNS, order_row};
 use super::jobs::JobId;
-use super::{Doing, JobOrder, Result, Store};
+use super::{Doing, JobOrder, Result, Store, parse_ts, ts};
 use crate::domain::job::OrderState;
 
 /// A failed order with the buyer's name, for the inspector's rows.
@@ -94,14 +94,6 @@ pub struct PreflightResult {
     pub failures: Vec<PredictedFailure>,
 }
 
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
-}
-
 /// The buyer's name or company from the kept order JSON (NULL when not kept or unreadable).
 const CUSTOMER: &str = "CASE WHEN json_valid(order_json) THEN COALESCE(json_extract(order_json, '$.buyer.name'),
     json_extract(order_json, '$.buyer.company')) END";
@@ -144,7 +136,7 @@ fn predicted_row(r: &Row<'_>) -> rusqlite::Result<PredictedFailure> {
     Ok(PredictedFailure {
         shop_id: r.get(0)?,
         reference: r.get(1)?,
-        created_at: parse_ts(&r.get::<_, String>(2)?).unwrap_or_default(),
+        created_at: parse_ts(r.get::<_, Option<String>>(2)?).unwrap_or_default(),
         customer: r.get(3)?,
         cause: r.get(4)?,
         detail: r.get(5)?,
@@ -279,7 +271,7 @@ impl Store {
             orders_read: read.max(0) as u64,
             orders_checked: checked.max(0) as u64,
             orders_skipped: skipped.max(0) as u64,
-            checked_at: parse_ts(&at).unwrap_or_default(),
+            checked_at: parse_ts(Some(at)).unwrap_or_default(),
             predicted: self.predicted_counts_matching(job, "")?,
         }))
     }
