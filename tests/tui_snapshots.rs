@@ -16,7 +16,7 @@ use importdesk::config::Config;
 use importdesk::connect::{ConnectError, System};
 use importdesk::domain::calendar::{DEFAULT_TZ, DateRange, Month};
 use importdesk::domain::customer::{AccountingKind, Integration, IntegrationSettings, WebshopKind};
-use importdesk::domain::job::{JobStep, OrderState};
+use importdesk::domain::job::{JobState, JobStep, OrderState};
 use importdesk::engine::estimate::RangeCounts;
 use importdesk::engine::jobs;
 use importdesk::store::{JobId, JobKind, Level, NewCustomer, NewJobOrder, Outcome, Store};
@@ -655,6 +655,50 @@ fn planner_job_steps() {
     );
     press(&mut f.app, KeyCode::Char('j'));
     insta::assert_snapshot!("planner_job_steps_80x24", screen(&f.app, 80, 24));
+}
+
+/// The job steps after `i` imported one order (*enkeltvis*): the single-order job beside the
+/// range job, and the result in one line.
+#[test]
+fn planner_job_steps_with_a_single_order_imported() {
+    let (mut f, effects) = selected(80, 24, "hyggehjem");
+    let mut store = Store::open(f.app.store.path()).unwrap();
+    seed_job(&mut store, Stage::Running);
+    let g = generation(&effects);
+    settle(&mut f.app, effects);
+    press(&mut f.app, KeyCode::Char('3'));
+    update(
+        &mut f.app,
+        Action::Counted { generation: g, result: Ok(RangeCounts { in_range: 1840, already_transferred: 0 }) },
+    );
+    press(&mut f.app, KeyCode::Char('j'));
+    press(&mut f.app, KeyCode::Char('i'));
+    type_text(&mut f.app, "#1042");
+    let effects = key(&mut f.app, KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::ImportOrder { customer: 1, reference }] if reference == "#1042"),
+        "{effects:?}"
+    );
+    // The single-order job as the worker leaves it: finished, the order transferred.
+    let single = store.create_job(1, JobKind::Single, None, None, now()).unwrap();
+    store.force_job_state(single, JobState::Finished).unwrap();
+    let order = NewJobOrder {
+        shop_id: "6042".into(),
+        reference: "#1042".into(),
+        created_at: Utc.with_ymd_and_hms(2025, 11, 28, 14, 5, 0).unwrap(),
+        state: OrderState::Pending,
+        skip_reason: None,
+        order_json: None,
+    };
+    store.add_job_orders(single, &[order]).unwrap();
+    store.transition(single, "6042", OrderState::Pending, OrderState::Sending, &Outcome::default(), now()).unwrap();
+    let booked = Outcome { invoice: Some("10117".into()), ..Outcome::default() };
+    store.transition(single, "6042", OrderState::Sending, OrderState::Transferred, &booked, now()).unwrap();
+    let row = store.job_order(single, "6042").unwrap().unwrap();
+    let answer = Action::OrderImported { customer: 1, reference: "#1042".into(), result: Box::new(Ok((single, row))) };
+    let effects = update(&mut f.app, answer);
+    settle(&mut f.app, effects);
+    insta::assert_snapshot!("planner_job_steps_single_order_80x24", screen(&f.app, 80, 24));
 }
 
 #[test]

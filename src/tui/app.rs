@@ -138,6 +138,13 @@ pub enum Action {
         job: JobId,
         result: Box<Result<TestTransfer, String>>,
     },
+    /// A single-order import settled: the job it made and the order's row, or why it could
+    /// not run (the order is not in the shop, the shop is down…).
+    OrderImported {
+        customer: CustomerId,
+        reference: String,
+        result: Box<jobs::SingleImport>,
+    },
     /// The inspector's read of the store.
     FailuresRead(Box<Result<failures::FailuresData, String>>),
     /// A retry settled (or was refused).
@@ -201,6 +208,12 @@ pub enum Effect {
     TestTransfer {
         job: JobId,
         order: Option<String>,
+    },
+    /// Import one order of the customer now (*enkeltvis*) through a single-order job, settled
+    /// before it answers with `Action::OrderImported`.
+    ImportOrder {
+        customer: CustomerId,
+        reference: String,
     },
     /// Start the job's worker as a detached process; answer with `Action::JobStepDone`.
     StartJob {
@@ -506,6 +519,7 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::JobStepDone(result) => jobs::on_step_done(app, result),
         Action::TestTransferred { job, result } => jobs::on_tested(app, job, *result),
+        Action::OrderImported { customer, reference, result } => jobs::on_imported(app, customer, reference, *result),
         Action::Quit => quit(app),
     }
 }

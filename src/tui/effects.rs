@@ -25,7 +25,8 @@ use crate::store::{FailedOrder, Job, JobCommand, JobId, Level, PredictedFailure,
 const EVENT_BATCH: usize = 5_000;
 
 /// Performs a store effect and returns the action that answers it; `None` for effects that
-/// are not the store's (counting at the shop, the clipboard, the test transfer, quitting).
+/// are not the store's (counting at the shop, the clipboard, the test transfer, the
+/// single-order import — see [`import_order`] —, quitting).
 pub fn perform(store: &mut Store, config: &Config, config_path: Option<&Path>, effect: &Effect) -> Option<Action> {
     let text = |e: StoreError| e.to_string();
     let now = Utc::now();
@@ -60,6 +61,7 @@ pub fn perform(store: &mut Store, config: &Config, config_path: Option<&Path>, e
         Effect::CountRange { .. }
         | Effect::CopyQuote { .. }
         | Effect::TestTransfer { .. }
+        | Effect::ImportOrder { .. }
         | Effect::Retry { .. }
         | Effect::Preflight { .. }
         | Effect::CancelPreflight
@@ -67,6 +69,21 @@ pub fn perform(store: &mut Store, config: &Config, config_path: Option<&Path>, e
             return None;
         }
     })
+}
+
+/// Performs `Effect::ImportOrder`: the worker's single-order import (*enkeltvis*), settled,
+/// answered with `Action::OrderImported`. It waits on the shop and e-conomic, so the run loop
+/// awaits it on a task of its own, as it does the test transfer, and never holds the UI's
+/// store connection meanwhile; every failure comes back as one line in the action.
+pub async fn import_order(
+    db: &Path,
+    config: &Config,
+    customer: CustomerId,
+    reference: &str,
+    client: reqwest::Client,
+) -> Action {
+    let result = worker::import_single(db, config, customer, reference, client).await.map_err(|e| e.to_string());
+    Action::OrderImported { customer, reference: reference.to_string(), result: Box::new(result) }
 }
 
 /// The jobs in scope, and for the selected one (or the newest) its figures and new log lines.

@@ -392,3 +392,125 @@ fn an_unchanged_store_draws_no_frame() {
         }
     }
 }
+
+/// The screen as text, drawn as the run loop draws it.
+fn screen(app: &App) -> String {
+    let (w, h) = app.size;
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    terminal.draw(|frame| super::view::draw(app, frame)).unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..h).map(|y| (0..w).map(|x| buffer[(x, y)].symbol()).collect::<String>()).collect::<Vec<_>>().join("\n")
+}
+
+/// The row the worker leaves for a single-order import of `#1042`.
+fn single_row(job: JobId, state: OrderState) -> crate::store::JobOrder {
+    crate::store::JobOrder {
+        job_id: job,
+        shop_id: "1042".into(),
+        reference: "#1042".into(),
+        created_at: now() - Duration::days(400),
+        state,
+        attempts: 1,
+        next_attempt_at: None,
+        last_attempt_at: Some(now()),
+        invoice: None,
+        cause: None,
+        detail: None,
+        value: None,
+        fix_hint: None,
+        vendor_response: None,
+        skip_reason: None,
+        transferred_at: None,
+    }
+}
+
+#[test]
+fn one_order_imported_from_the_job_steps_and_its_result_shown_in_one_line() {
+    let (_d, mut app) = app();
+    in_planner(&mut app);
+    press(&mut app, KeyCode::Char('j'));
+    assert!(screen(&app).contains("i single"), "the key is in the popup's hints:\n{}", screen(&app));
+    press(&mut app, KeyCode::Char('?'));
+    assert!(screen(&app).contains("import 1 order (enkeltvis)"), "and in the help:\n{}", screen(&app));
+    press(&mut app, KeyCode::Esc);
+    assert!(!app.help_open && app.job_menu.open, "Esc closes the help, back to the steps");
+
+    // No job is needed: the import makes a single-order job of its own. The order is required.
+    press(&mut app, KeyCode::Char('i'));
+    assert!(app.typing(), "the form has the keys");
+    assert!(screen(&app).contains("Import one order now"), "{}", screen(&app));
+    let rest = press(&mut app, KeyCode::Enter);
+    assert!(rest.is_empty());
+    assert_eq!(status(&app), (StatusKind::Error, "Order is empty: type the order's number (#1042) or id".into()));
+    type_text(&mut app, " #1042 ");
+    let rest = press(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(rest.as_slice(), [Effect::ImportOrder { customer: 1, reference }] if reference == "#1042"),
+        "an effect for the run loop, with the customer and the reference: {rest:?}"
+    );
+    assert!(!app.typing() && app.is_loading(), "a spinner while it runs");
+    assert!(screen(&app).contains("importing order #1042"), "{}", screen(&app));
+    press(&mut app, KeyCode::Char('n'));
+    assert!(status(&app).1.contains("wait for the step in progress"), "{:?}", status(&app));
+    press(&mut app, KeyCode::Char('i'));
+    assert!(app.job_menu.form.is_none(), "one import at a time");
+
+    // Transferred: the invoice and the job, in the popup and the status line.
+    let mut row = single_row(7, OrderState::Transferred);
+    row.invoice = Some("10117".into());
+    let answer = Action::OrderImported { customer: 1, reference: "#1042".into(), result: Box::new(Ok((7, row))) };
+    let effects = update(&mut app, answer);
+    assert!(matches!(effects.as_slice(), [Effect::ReadJobs { customer: 1 }]), "the new job is read: {effects:?}");
+    settle(&mut app, effects);
+    assert!(!app.is_loading());
+    assert_eq!(status(&app), (StatusKind::Done, "order #1042 → invoice 10117 (job 7)".into()));
+    assert!(screen(&app).contains("│✓ order #1042 → invoice 10117 (job 7)"), "{}", screen(&app));
+
+    // Failed: state, cause, detail and the fix, on one line.
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "1042");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.job_menu.single.is_none(), "the last result goes while the next runs");
+    let mut row = single_row(8, OrderState::Failed);
+    row.cause = Some("missing_product".into());
+    row.detail = Some("line 1 'T-shirt': product TSHIRT-BL does not exist in e-conomic".into());
+    row.fix_hint = Some("create product TSHIRT-BL in e-conomic, then retry".into());
+    let answer = Action::OrderImported { customer: 1, reference: "1042".into(), result: Box::new(Ok((8, row))) };
+    let effects = update(&mut app, answer);
+    settle(&mut app, effects);
+    let (kind, text) = status(&app);
+    assert_eq!(kind, StatusKind::Error);
+    assert_eq!(
+        text,
+        "order #1042 not transferred (failed, product missing in the accounting system; job 8): \
+         line 1 'T-shirt': product TSHIRT-BL does not exist in e-conomic — create product TSHIRT-BL in e-conomic, then retry"
+    );
+    assert!(screen(&app).contains("│✗ order #1042 not transferred (failed, product missing"), "{}", screen(&app));
+
+    // Not run at all (the shop's 404): the cause in one line, nothing panics.
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "9999");
+    press(&mut app, KeyCode::Enter);
+    let err = "WooCommerce at hyggehjem.dk: order 9999 not found".to_string();
+    let answer = Action::OrderImported { customer: 1, reference: "9999".into(), result: Box::new(Err(err)) };
+    let effects = update(&mut app, answer);
+    settle(&mut app, effects);
+    assert_eq!(
+        status(&app),
+        (StatusKind::Error, "order 9999 not imported: WooCommerce at hyggehjem.dk: order 9999 not found".into())
+    );
+    assert!(screen(&app).contains("│✗ order 9999 not imported: WooCommerce at hyggehjem.dk"), "{}", screen(&app));
+    assert!(!app.is_loading());
+}
+
+#[test]
+fn an_import_that_settles_after_the_customer_changed_reports_in_the_status_only() {
+    let (_d, mut app) = app();
+    in_planner(&mut app);
+    press(&mut app, KeyCode::Char('j'));
+    app.job_menu.customer = Some(2);
+    let answer = Action::OrderImported { customer: 1, reference: "#1042".into(), result: Box::new(Err("down".into())) };
+    assert!(update(&mut app, answer).is_empty());
+    assert!(app.job_menu.single.is_none(), "not shown with another customer's jobs");
+    assert_eq!(status(&app), (StatusKind::Error, "customer 1: order #1042 not imported: down".into()));
+}

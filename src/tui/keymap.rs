@@ -121,6 +121,8 @@ pub enum Command {
     TestTransfer,
     ApproveTest,
     StartJob,
+    /// One order imported now (*enkeltvis*), outside any range job.
+    ImportOrder,
     // Failure inspector.
     Open,
     Back,

@@ -160,6 +160,14 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Re
                             let _ = tx.send(Action::TestTransferred { job, result: Box::new(result) });
                         });
                     }
+                    Effect::ImportOrder { customer, reference } => {
+                        let (tx, client, config) = (tx.clone(), client.clone(), app.config.clone());
+                        let db = app.store.path().to_path_buf();
+                        tokio::spawn(async move {
+                            let action = effects::import_order(&db, &config, customer, &reference, client).await;
+                            let _ = tx.send(action);
+                        });
+                    }
                     Effect::Retry { job, selection } => {
                         let (tx, client, config) = (tx.clone(), client.clone(), app.config.clone());
                         let db = app.store.path().to_path_buf();

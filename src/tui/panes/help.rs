@@ -1,5 +1,6 @@
 //! The help screen, written from the live keymap: the focused pane's keys while browsing
-//! and while typing on the left, the global ones on the right.
+//! and while typing on the left (the job steps' and their forms' when that popup is open),
+//! the global ones on the right.
 
 use crossterm::event::KeyCode;
 use ratatui::Frame;
@@ -7,7 +8,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::tui::app::{App, pane_bindings};
+use crate::tui::app::{App, Pane, pane_bindings};
 use crate::tui::keymap::{self, Binding, Command, Key};
 use crate::tui::layout;
 use crate::tui::theme::Theme;
@@ -51,8 +52,13 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let theme = app.theme;
     let pane = app.pane.long_title();
     let mut left = Vec::new();
-    section(pane, &pane_bindings(app.pane, false), theme, &mut left);
-    section("… while typing in a field", &pane_bindings(app.pane, true), theme, &mut left);
+    if app.pane == Pane::Planner && app.job_menu.open {
+        section("Job steps", &super::jobs::step_bindings(), theme, &mut left);
+        section("… while typing in a step's form", &super::jobs::form_bindings(), theme, &mut left);
+    } else {
+        section(pane, &pane_bindings(app.pane, false), theme, &mut left);
+        section("… while typing in a field", &pane_bindings(app.pane, true), theme, &mut left);
+    }
     let mut right = Vec::new();
     section("Everywhere", &keymap::global(false), theme, &mut right);
     right.push(Line::styled(

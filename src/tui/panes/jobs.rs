@@ -1,7 +1,8 @@
 //! The job steps, opened from the planner with `j`: create a job from the quote on screen,
 //! record the offer's acceptance (who, and where it is written), make the test transfer and
 //! show its result, record the customer's approval, start the detached worker. A step out of
-//! order is refused with the domain's message before anything is asked of the store.
+//! order is refused with the domain's message before anything is asked of the store. Beside
+//! the steps, one order can be imported at once (*enkeltvis*) in a single-order job of its own.
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent};
@@ -13,6 +14,7 @@ use tui_input::backend::crossterm::to_input_request;
 
 use super::fit;
 use crate::domain::calendar::DateRange;
+use crate::domain::cause::Cause;
 use crate::domain::customer::CustomerId;
 use crate::domain::job::{JobState, JobStep, OrderState, next_state};
 use crate::domain::money::{format_count, format_dkk};
@@ -20,7 +22,7 @@ use crate::domain::quote::Quote;
 use crate::engine::jobs::import_range;
 use crate::engine::preflight::{Chargeable, PreflightProgress, chargeable_without_predicted};
 use crate::engine::worker::TestTransfer;
-use crate::store::{Job, JobId, PreflightSummary};
+use crate::store::{Job, JobId, JobKind, JobOrder, PreflightSummary};
 use crate::tui::app::{App, Effect, Pane, StatusKind};
 use crate::tui::keymap::{Binding, Command, Key};
 use crate::tui::theme::Theme;
@@ -31,6 +33,10 @@ pub enum StepInput {
     Accept { by: String, reference: String },
     Approve { by: String },
 }
+
+/// How a single-order import ended: the job it made and the order's row, or why it could
+/// not run (the order is not in the shop, the shop is down…).
+pub type SingleImport = Result<(JobId, JobOrder), String>;
 
 /// What a finished step reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,13 +53,15 @@ pub enum FormKind {
     /// The test transfer, of a named order or (left empty) the range's oldest.
     Test,
     Approve,
+    /// One order imported now (*enkeltvis*), in a single-order job of its own.
+    Import,
 }
 
 impl FormKind {
     fn labels(self) -> &'static [&'static str] {
         match self {
             FormKind::Accept => &["Accepted by", "Reference"],
-            FormKind::Test => &["Order"],
+            FormKind::Test | FormKind::Import => &["Order"],
             FormKind::Approve => &["Approved by"],
         }
     }
@@ -63,6 +71,15 @@ impl FormKind {
             FormKind::Accept => "Record the customer's written acceptance of the offer",
             FormKind::Test => "Test transfer: an order (#1001), an existing transfer, or empty for the oldest",
             FormKind::Approve => "Record the customer's approval of the test transfer",
+            FormKind::Import => "Import one order now (enkeltvis): its number (#1042) or id",
+        }
+    }
+
+    /// What to type when a required field was left empty.
+    fn missing(self, label: &str) -> String {
+        match self {
+            FormKind::Import => format!("{label} is empty: type the order's number (#1042) or id"),
+            _ => format!("{label} is empty: type who (or where) before saving"),
         }
     }
 }
@@ -70,7 +87,8 @@ impl FormKind {
 #[derive(Debug, Clone)]
 pub struct Form {
     pub kind: FormKind,
-    pub job: JobId,
+    /// The job the step is taken on; none for a single-order import, which makes its own.
+    pub job: Option<JobId>,
     pub fields: Vec<Input>,
     pub focus: usize,
 }
@@ -92,6 +110,9 @@ pub struct JobMenu {
     pub busy: Option<String>,
     /// The last test transfer's result, for the job it was made on.
     pub test: Option<(JobId, Result<TestTransfer, String>)>,
+    /// The last single-order import of this customer: the reference typed, and the job it
+    /// made with the order's row, or why it could not run.
+    pub single: Option<(String, SingleImport)>,
     /// The last preflight of each job that had one.
     pub preflights: Vec<PreflightSummary>,
     /// A preflight in progress: the job and how far it is.
@@ -105,6 +126,12 @@ impl JobMenu {
 
     pub fn selected_job(&self) -> Option<&Job> {
         self.selected.and_then(|id| self.jobs.iter().find(|j| j.id == id))
+    }
+
+    /// The newest range job: the one the planner's line and its preflight are about.
+    /// Single-order imports are jobs too, but have no steps.
+    pub fn newest_range_job(&self) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.kind == JobKind::Range)
     }
 
     pub fn preflight_of(&self, job: JobId) -> Option<&PreflightSummary> {
@@ -152,7 +179,7 @@ pub fn on_jobs(
             menu.jobs = jobs;
             menu.preflights = preflights;
             if menu.selected_job().is_none() {
-                menu.selected = menu.jobs.first().map(|j| j.id);
+                menu.selected = menu.newest_range_job().or(menu.jobs.first()).map(|j| j.id);
             }
         }
         Err(e) => menu.error = Some(e),
@@ -160,16 +187,14 @@ pub fn on_jobs(
     Vec::new()
 }
 
+/// The popup's keys: the form's while one is open, else the steps'.
 pub fn bindings(menu: &JobMenu) -> Vec<Binding> {
+    if menu.form.is_some() { form_bindings() } else { step_bindings() }
+}
+
+/// The keys of the steps, for the popup and its help.
+pub fn step_bindings() -> Vec<Binding> {
     let k = Key::plain;
-    if menu.form.is_some() {
-        return vec![
-            Binding::new(&[k(KeyCode::Enter)], "next field, then save", Command::Submit).hint("Enter", "save"),
-            Binding::new(&[k(KeyCode::Tab), k(KeyCode::Down)], "next field", Command::RowDown).hint("Tab", "next"),
-            Binding::new(&[k(KeyCode::BackTab), k(KeyCode::Up)], "previous field", Command::RowUp),
-            Binding::new(&[k(KeyCode::Esc)], "close the form, nothing saved", Command::Dismiss).hint("Esc", "cancel"),
-        ];
-    }
     vec![
         Binding::new(&[k(KeyCode::Up), Key::char('k')], "previous job", Command::RowUp),
         Binding::new(&[k(KeyCode::Down), Key::char('j')], "next job", Command::RowDown),
@@ -178,10 +203,25 @@ pub fn bindings(menu: &JobMenu) -> Vec<Binding> {
         Binding::new(&[Key::char('t')], "make the test transfer", Command::TestTransfer).hint("t", "test"),
         Binding::new(&[Key::char('o')], "record the customer's approval", Command::ApproveTest).hint("o", "approve"),
         Binding::new(&[Key::char('s')], "start the import (detached worker)", Command::StartJob).hint("s", "start"),
+        Binding::new(&[Key::char('i')], "import 1 order (enkeltvis)", Command::ImportOrder).hint("i", "single"),
         Binding::new(&[Key::char('f')], "preflight: predict failures (again: stop it)", Command::Preflight)
             .hint("f", "preflight"),
-        Binding::new(&[k(KeyCode::Enter)], "show the job in the import log", Command::Open).hint("Enter", "log"),
+        // Out of the bar at 80 columns, to leave room for the steps; the help lists it.
+        Binding::new(&[k(KeyCode::Enter)], "show the job in the import log", Command::Open),
         Binding::new(&[k(KeyCode::Esc), Key::char('q')], "close the job steps", Command::Dismiss).hint("Esc", "close"),
+        Binding::new(&[Key::char('?'), k(KeyCode::F(1))], "help", Command::Help),
+    ]
+}
+
+/// The keys of a step's form.
+pub fn form_bindings() -> Vec<Binding> {
+    let k = Key::plain;
+    vec![
+        Binding::new(&[k(KeyCode::Enter)], "next field, then save", Command::Submit).hint("Enter", "save"),
+        Binding::new(&[k(KeyCode::Tab), k(KeyCode::Down)], "next field", Command::RowDown).hint("Tab", "next"),
+        Binding::new(&[k(KeyCode::BackTab), k(KeyCode::Up)], "previous field", Command::RowUp),
+        Binding::new(&[k(KeyCode::Esc)], "close the form, nothing saved", Command::Dismiss).hint("Esc", "cancel"),
+        Binding::new(&[k(KeyCode::F(1))], "help", Command::Help),
     ]
 }
 
@@ -219,6 +259,7 @@ pub fn on_command(app: &mut App, command: Command) -> Vec<Effect> {
         Command::ApproveTest => open_form(app, JobStep::Approve, FormKind::Approve),
         Command::TestTransfer => open_form(app, JobStep::TestTransfer, FormKind::Test),
         Command::StartJob => start(app),
+        Command::ImportOrder => open_import(app),
         Command::Preflight => preflight(app),
         Command::Open => {
             let Some(job) = menu.selected else {
@@ -260,8 +301,33 @@ fn open_form(app: &mut App, step: JobStep, kind: FormKind) -> Vec<Effect> {
         return Vec::new();
     };
     let fields = kind.labels().iter().map(|_| Input::default()).collect();
-    app.job_menu.form = Some(Form { kind, job, fields, focus: 0 });
+    app.job_menu.form = Some(Form { kind, job: Some(job), fields, focus: 0 });
     Vec::new()
+}
+
+/// Asks for the order to import at once; no job is needed, the import makes its own.
+fn open_import(app: &mut App) -> Vec<Effect> {
+    if app.job_menu.busy.is_some() {
+        app.error("wait for the step in progress to finish");
+        return Vec::new();
+    }
+    let kind = FormKind::Import;
+    let fields = kind.labels().iter().map(|_| Input::default()).collect();
+    app.job_menu.form = Some(Form { kind, job: None, fields, focus: 0 });
+    Vec::new()
+}
+
+/// Sends the order typed for a single-order import; the spinner runs until it settles.
+fn import(app: &mut App, reference: String) -> Vec<Effect> {
+    let menu = &mut app.job_menu;
+    menu.form = None;
+    let Some(customer) = menu.customer else {
+        app.error("no customer selected: find one in 1 Lookup first");
+        return Vec::new();
+    };
+    menu.single = None;
+    menu.busy = Some(format!("importing order {reference}: from the shop into e-conomic…"));
+    vec![Effect::ImportOrder { customer, reference }]
 }
 
 fn submit(app: &mut App) -> Vec<Effect> {
@@ -269,21 +335,22 @@ fn submit(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     let values: Vec<String> = form.fields.iter().map(|f| f.value().trim().to_string()).collect();
-    // Who accepted or approved is required; the test's order may be left empty.
+    // Who accepted or approved, and the order to import, are required; the test's order may be
+    // left empty.
     if form.kind != FormKind::Test
         && let Some(i) = values.iter().position(String::is_empty)
     {
-        app.error(format!("{} is empty: type who (or where) before saving", form.kind.labels()[i]));
+        app.error(form.kind.missing(form.kind.labels()[i]));
         if let Some(f) = app.job_menu.form.as_mut() {
             f.focus = i;
         }
         return Vec::new();
     }
-    let job = form.job;
     let menu = &mut app.job_menu;
     menu.form = None;
-    let (effect, busy) = match form.kind {
-        FormKind::Test => {
+    let (effect, busy) = match (form.kind, form.job) {
+        (FormKind::Import, _) => return import(app, values[0].clone()),
+        (FormKind::Test, Some(job)) => {
             let order = values.first().filter(|v| !v.is_empty()).cloned();
             menu.test = None;
             let busy = match &order {
@@ -292,13 +359,15 @@ fn submit(app: &mut App) -> Vec<Effect> {
             };
             (Effect::TestTransfer { job, order }, busy)
         }
-        FormKind::Accept => {
+        (FormKind::Accept, Some(job)) => {
             let step = StepInput::Accept { by: values[0].clone(), reference: values[1].clone() };
             (Effect::JobStep { job, step }, format!("saving job {job}…"))
         }
-        FormKind::Approve => {
+        (FormKind::Approve, Some(job)) => {
             (Effect::JobStep { job, step: StepInput::Approve { by: values[0].clone() } }, format!("saving job {job}…"))
         }
+        // A step's form is only ever opened on its job.
+        (_, None) => return Vec::new(),
     };
     menu.busy = Some(busy);
     vec![effect]
@@ -403,12 +472,12 @@ pub struct PlannerPreflight<'a> {
     pub chargeable: Option<Chargeable>,
 }
 
-/// The newest job's last preflight, set against the quote on screen when it is for the
+/// The newest range job's last preflight, set against the quote on screen when it is for the
 /// job's range (else against the job's own quote).
 pub fn planner_preflight(app: &App) -> Option<PlannerPreflight<'_>> {
     let menu = &app.job_menu;
     let here = app.current.as_ref().map(|c| c.summary.customer.id);
-    let job = menu.jobs.first().filter(|_| menu.customer == here)?;
+    let job = menu.newest_range_job().filter(|_| menu.customer == here)?;
     let summary = menu.preflight_of(job.id)?;
     let since = app.current.as_ref().and_then(|c| c.context.as_ref().ok()).map(|c| c.integration.since);
     let range = app.planner.counted.map(|(r, _)| since.and_then(|s| import_range(r, s)).unwrap_or(r));
@@ -469,6 +538,47 @@ pub fn on_tested(app: &mut App, job: JobId, result: Result<TestTransfer, String>
     app.job_menu.busy = None;
     app.job_menu.test = Some((job, result));
     customer.map(|customer| vec![Effect::ReadJobs { customer }]).unwrap_or_default()
+}
+
+/// A single-order import settled: its line in the popup and the status, and the jobs read
+/// again (the import made a job). A customer left meanwhile gets the status line only.
+pub fn on_imported(app: &mut App, customer: CustomerId, reference: String, result: SingleImport) -> Vec<Effect> {
+    app.dirty = true;
+    let (ok, text) = single_text(&reference, &result);
+    let kind = if ok { StatusKind::Done } else { StatusKind::Error };
+    if app.job_menu.customer != Some(customer) {
+        app.set_status(kind, format!("customer {customer}: {text}"));
+        return Vec::new();
+    }
+    app.set_status(kind, text);
+    app.job_menu.busy = None;
+    app.job_menu.single = Some((reference, result));
+    vec![Effect::ReadJobs { customer }]
+}
+
+/// `order #1042 → invoice 10117 (job 7)`, or why not: state, cause, detail and what to fix.
+fn single_text(reference: &str, result: &SingleImport) -> (bool, String) {
+    match result {
+        Ok((job, o)) if o.state == OrderState::Transferred => {
+            (true, format!("order {} → invoice {} (job {job})", o.reference, o.invoice.as_deref().unwrap_or("?")))
+        }
+        Ok((job, o)) => {
+            let cause =
+                o.cause.as_deref().map(|c| c.parse::<Cause>().map_or_else(|_| c.to_string(), |c| c.label().into()));
+            let why = [Some(o.state.to_string()), cause].into_iter().flatten().collect::<Vec<_>>().join(", ");
+            let detail = o.detail.as_deref().or(o.skip_reason.as_deref()).unwrap_or("no detail was recorded");
+            let hint = o.fix_hint.as_deref().map(|h| format!(" — {h}")).unwrap_or_default();
+            (false, format!("order {} not transferred ({why}; job {job}): {detail}{hint}", o.reference))
+        }
+        Err(e) => (false, format!("order {reference} not imported: {e}")),
+    }
+}
+
+fn single_line(reference: &str, result: &SingleImport, theme: Theme) -> Line<'static> {
+    match single_text(reference, result) {
+        (true, text) => Line::styled(format!("✓ {text}"), theme.ok()),
+        (false, text) => Line::styled(format!("✗ {text}"), theme.error()),
+    }
 }
 
 pub fn on_text_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
@@ -553,7 +663,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     }
     lines.push(Line::raw(""));
     if let Some(j) = menu.selected_job() {
-        lines.push(Line::styled(fit(&step_bar(j.state), inner), theme.figure()));
+        let bar = match j.kind {
+            JobKind::Range => step_bar(j.state),
+            JobKind::Single => format!("single-order import (enkeltvis), {}: no steps", j.state.label()),
+        };
+        lines.push(Line::styled(fit(&bar, inner), theme.figure()));
         for fact in facts(j) {
             lines.push(Line::styled(fit(&fact, inner), theme.label()));
         }
@@ -562,6 +676,9 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         && Some(*job) == menu.selected
     {
         lines.push(test_line(result, theme));
+    }
+    if let Some((reference, result)) = &menu.single {
+        lines.push(single_line(reference, result, theme));
     }
     if let Some(busy) = &menu.busy {
         let spin = SPINNER[app.spinner_frame % SPINNER.len()];
@@ -606,7 +723,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     super::popup(frame, area, " Job steps ", lines, width, theme);
 }
 
-/// The planner's line about the customer's newest job.
+/// The planner's line about the customer's newest range job.
 pub fn summary_line(app: &App, width: usize) -> Line<'static> {
     let theme = app.theme;
     let menu = &app.job_menu;
@@ -624,7 +741,7 @@ pub fn summary_line(app: &App, width: usize) -> Line<'static> {
         );
         return Line::styled(fit(&text, width), theme.warning());
     }
-    let text = match menu.jobs.first() {
+    let text = match menu.newest_range_job() {
         Some(j) => format!("Job {} {} · j job steps", j.id, step_bar(j.state)),
         None => "No import job yet · j makes one from this quote".to_string(),
     };
