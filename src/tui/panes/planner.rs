@@ -244,7 +244,7 @@ pub fn bindings(typing: bool) -> Vec<Binding> {
         Binding::new(&[Key::char('-')], "one ½ hour less (min. one)", Command::FewerHalfHours),
         Binding::new(&[Key::char('y')], "copy and save the quote", Command::CopyQuote).hint("y", "copy"),
         Binding::new(&[Key::char('r')], "count the range again", Command::Recount),
-        Binding::new(&[Key::char('j')], "job steps: new, accept, test, approve, start", Command::JobMenu),
+        Binding::new(&[Key::char('j')], "job steps: new, accept, test, approve, start; single order", Command::JobMenu),
         Binding::new(&[Key::char('x')], "stop the preflight in progress", Command::Preflight),
     ]);
     out
