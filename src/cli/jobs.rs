@@ -50,9 +50,7 @@ pub enum JobCmd {
         by: String,
     },
     /// Start the import in a detached worker that outlives this terminal.
-    Start {
-        job: i64,
-    },
+    Start { job: i64 },
     /// The job's state and its orders per state.
     Status {
         job: i64,
@@ -64,15 +62,12 @@ pub enum JobCmd {
         #[arg(long)]
         json: bool,
     },
-    Pause {
-        job: i64,
-    },
-    Resume {
-        job: i64,
-    },
-    Cancel {
-        job: i64,
-    },
+    /// Pause the import: the worker finishes the orders in flight and starts no new ones.
+    Pause { job: i64 },
+    /// Resume a paused import.
+    Resume { job: i64 },
+    /// Cancel the import: pending orders are not sent; transferred ones stay booked.
+    Cancel { job: i64 },
     /// Bill a finished job: quoted against actual orders, extra orders and half hours.
     Bill {
         job: i64,
