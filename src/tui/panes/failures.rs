@@ -724,7 +724,7 @@ fn draw_title(app: &App, frame: &mut Frame, area: Rect) {
     };
     spans.push(Span::styled(count, theme.label()));
     if let Some(busy) = &f.busy {
-        let spin = super::SPINNER[app.spinner_frame % super::SPINNER.len()];
+        let spin = super::spinner(app);
         spans.push(Span::styled(format!("  {spin} {busy}"), theme.warning()));
     }
     let mut out = Vec::new();

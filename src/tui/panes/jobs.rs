@@ -626,8 +626,6 @@ fn step_bar(state: JobState) -> String {
     parts.join(" → ")
 }
 
-const SPINNER: [&str; 10] = super::SPINNER;
-
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let menu = &app.job_menu;
     if !menu.open {
@@ -681,7 +679,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         lines.push(single_line(reference, result, theme));
     }
     if let Some(busy) = &menu.busy {
-        let spin = SPINNER[app.spinner_frame % SPINNER.len()];
+        let spin = super::spinner(app);
         lines.push(Line::styled(format!("{spin} {busy}"), theme.warning()));
     }
     if let Some(j) = menu.selected_job() {
@@ -732,7 +730,7 @@ pub fn summary_line(app: &App, width: usize) -> Line<'static> {
         return Line::default();
     }
     if let Some((job, p)) = menu.preflight_run {
-        let spin = SPINNER[app.spinner_frame % SPINNER.len()];
+        let spin = super::spinner(app);
         let total = p.total.map(|t| format!(" of {}", format_count(t))).unwrap_or_default();
         let text = format!(
             "{spin} preflight of job {job}: {}{total} read, {} predicted to fail (x stops it)",

@@ -13,8 +13,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::Pane;
+use super::app::{App, Current, Pane};
 use super::theme::Theme;
+use crate::engine::estimate::PlanningContext;
 
 /// Cuts `text` to `width` characters, ending in `…` when something was cut.
 pub fn fit(text: &str, width: usize) -> String {
@@ -56,6 +57,30 @@ pub fn labelled(label: &str, width: usize, value: Vec<Span<'static>>, theme: The
 
 /// Spinner frames for work in flight.
 pub const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// The spinner's glyph for the app's current animation frame.
+pub fn spinner(app: &App) -> &'static str {
+    SPINNER[app.spinner_frame % SPINNER.len()]
+}
+
+/// The current customer and their planning context, for the panes that need both; otherwise
+/// draws why there is none (no customer picked, or the context failed) and returns `None`.
+pub fn customer_context<'a>(app: &'a App, frame: &mut Frame, area: Rect) -> Option<(&'a Current, &'a PlanningContext)> {
+    let theme = app.theme;
+    let Some(current) = &app.current else {
+        let text = "No customer selected. Find one in 1 Lookup and press Enter.";
+        frame.render_widget(Paragraph::new(text).style(theme.muted()).wrap(Wrap { trim: true }), area);
+        return None;
+    };
+    match &current.context {
+        Ok(ctx) => Some((current, ctx)),
+        Err(e) => {
+            let text = Line::styled(format!("✗ {e}"), theme.error());
+            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+            None
+        }
+    }
+}
 
 /// A framed box in the middle of `area` holding `lines` (a question, a small form), at most
 /// `width` wide and as tall as the lines need.

@@ -357,30 +357,19 @@ pub fn on_text_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const LABEL: usize = 20;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
     let theme = app.theme;
-    let Some(current) = &app.current else {
-        let text = "No customer selected. Find one in 1 Lookup and press Enter.";
-        frame.render_widget(Paragraph::new(text).style(theme.muted()).wrap(Wrap { trim: true }), area);
+    let Some((current, ctx)) = super::customer_context(app, frame, area) else {
         return;
-    };
-    let ctx = match &current.context {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            let text = Line::styled(format!("✗ {e}"), theme.error());
-            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
-            return;
-        }
     };
     let p = &app.planner;
     let shop = &current.summary.shop_domain;
     let (state_text, state_style) = if let Some(e) = &p.input_error {
         (format!("✗ {e}"), theme.error())
     } else if p.pending.is_some() {
-        let spin = SPINNER[app.spinner_frame % SPINNER.len()];
+        let spin = super::spinner(app);
         (format!("{spin} counting orders at {shop}…"), theme.warning())
     } else if let Some(e) = &p.count_error {
         (format!("✗ {e} (r tries again)"), theme.error())

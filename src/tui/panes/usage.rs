@@ -75,18 +75,8 @@ const LABEL: usize = 12;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect, focused: bool) {
     let theme = app.theme;
-    let Some(current) = &app.current else {
-        let text = "No customer selected. Find one in 1 Lookup and press Enter.";
-        frame.render_widget(Paragraph::new(text).style(theme.muted()).wrap(Wrap { trim: true }), area);
+    let Some((current, ctx)) = super::customer_context(app, frame, area) else {
         return;
-    };
-    let ctx = match &current.context {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            let text = Line::styled(format!("✗ {e}"), theme.error());
-            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
-            return;
-        }
     };
     let [facts, _, top_up, _, chart] = Layout::vertical([
         Constraint::Length(6),
