@@ -6,16 +6,16 @@
 //!
 //! Skipped, with a message, where tmux is not installed.
 
+mod common;
 #[path = "support/tmux.rs"]
 mod tmux;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use importdesk::domain::calendar::{DEFAULT_TZ, DateRange};
+use common::{add_customer, config_with, importdesk, ok, range_before_start, test_with_first_good_order, woo_customer};
 use importdesk::sim::economic::{EconomicOptions, EconomicSim, seeds_from};
-use importdesk::sim::{ManifestCustomer, SimOptions, start_with};
+use importdesk::sim::{SimOptions, start_with};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_importdesk");
@@ -23,39 +23,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_importdesk");
 /// A rate limit well above e-conomic's real one, yet low enough that the import runs for a
 /// while: at least two calls an order at 40 a second.
 const CONFIG: &str = "[rates.economic]\ncalls_per_order = 3.0\nrequests_per_second = 40.0\n";
-
-fn config_path(db: &Path) -> PathBuf {
-    let config = db.with_file_name("config.toml");
-    if !config.exists() {
-        std::fs::write(&config, CONFIG).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    config
-}
-
-fn importdesk(db: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--db").arg(db).arg("--config").arg(config_path(db));
-    cmd
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("the binary runs");
-    assert!(out.status.success(), "{:?}: {}", cmd, String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn add_customer(db: &Path, c: &ManifestCustomer) {
-    let since = c.integration_since.to_string();
-    ok(importdesk(db)
-        .args(["customer", "add", "--name", &c.name, "--plan", "Basic", "--webshop", c.webshop.as_str()])
-        .args(["--shop-url", &c.shop_url, "--accounting-url", &c.accounting_url, "--since", &since])
-        .env("IMPORTDESK_SHOP_KEY", &c.shop_key)
-        .env("IMPORTDESK_SHOP_SECRET", c.shop_secret.as_deref().unwrap_or(""))
-        .env("IMPORTDESK_ECONOMIC_APP_SECRET", &c.app_secret)
-        .env("IMPORTDESK_ECONOMIC_GRANT", &c.grant_token));
-}
 
 fn status(db: &Path, job: &str) -> Value {
     serde_json::from_str(&ok(importdesk(db).args(["job", "status", job, "--json"]))).unwrap()
@@ -85,41 +52,24 @@ async fn the_log_follows_a_job_run_by_another_process_which_outlives_the_tui() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("log.db");
-    let c = sim.manifest.customers.iter().find(|c| c.webshop.as_str() == "woocommerce").unwrap().clone();
-    add_customer(&db, &c);
+    config_with(&db, CONFIG); // before any command, so the slower rate is the one used
+    let c = woo_customer(&sim);
+    add_customer(&db, &c, "Basic", 0);
 
     // About 400 orders before the integration's start.
     let shop = sim.data.shop(&c.shop_domain).unwrap();
-    let to = c.integration_since - chrono::Duration::days(1);
-    let mut from = to;
-    while shop.count(DateRange::new(from, to).unwrap().to_utc(DEFAULT_TZ), &["any"]) < 400 {
-        from -= chrono::Duration::days(1);
-    }
-    let (from, to) = (from.to_string(), to.to_string());
+    let range = range_before_start(shop, &c, 400, &["any"]);
+    let (from, to) = (range.from.to_string(), range.to.to_string());
     let job = ok(importdesk(&db).args(["job", "create", "--customer", "1", "--from", &from, "--to", &to]));
     ok(importdesk(&db).args(["job", "accept", &job, "--by", "Test", "--reference", "mail"]));
-    // The test transfer with the first order that goes through (seeded defects fail some).
-    let store = importdesk::store::Store::open(&db).unwrap();
-    let integration = store.integration(1).unwrap();
-    drop(store);
-    let source = importdesk::connect::source_for(&integration, reqwest::Client::new()).unwrap();
-    let range = DateRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap();
-    let query = importdesk::connect::OrderQuery {
-        range: range.to_utc(DEFAULT_TZ),
-        statuses: integration.settings.statuses.clone(),
-    };
-    let first = source.page(&query, None, 40).await.unwrap();
-    let tested = first.orders.iter().any(|o| {
-        importdesk(&db).args(["job", "test", &job, "--order", &o.reference]).output().unwrap().status.success()
-    });
-    assert!(tested, "no order of the first page transfers");
+    test_with_first_good_order(&db, &job, range).await;
     ok(importdesk(&db).args(["job", "approve", &job, "--by", "Kunde"]));
     let started = ok(importdesk(&db).args(["job", "start", &job]));
     assert!(started.contains("worker started"), "{started}");
 
     // The TUI, opened after the worker: it attaches through the store.
     let home = dir.path().join("home");
-    let command = tmux::tui_command(Path::new(BIN), &db, &config_path(&db), &home);
+    let command = tmux::tui_command(Path::new(BIN), &db, &config_with(&db, CONFIG), &home);
     let tui = tmux::Tmux::start("importlog", 80, 24, &command);
     tui.wait_for("the lookup", |s| s.contains("[1 Lookup]"));
     // Esc alone (followed at once by a key it would read as Alt-key), then the pane's digit.

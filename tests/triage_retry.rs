@@ -14,7 +14,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{
-    add_customer, booked_references, importdesk, ok, range_before_start, test_with_first_good_order, woo_customer,
+    add_customer, booked_references, create_product, importdesk, ok, range_before_start, test_with_first_good_order,
+    woo_customer,
 };
 use importdesk::config::Config;
 use importdesk::domain::job::{JobState, OrderState};
@@ -57,19 +58,6 @@ async fn imported_job(sim: &RunningSim, db: &Path, orders: u64) -> (ManifestCust
     let out = ok(importdesk(db).args(["run", &job]));
     assert!(out.contains("Finished"), "{out}");
     (c, job)
-}
-
-fn economic(c: &ManifestCustomer, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-    request.header("X-AppSecretToken", &c.app_secret).header("X-AgreementGrantToken", &c.grant_token)
-}
-
-/// Creates a product through the simulator's e-conomic REST API, as the customer would.
-async fn create_product(c: &ManifestCustomer, number: &str, name: &str) {
-    let url = format!("{}/products", c.accounting_url.trim_end_matches('/'));
-    let body =
-        json!({"productNumber": number, "name": name, "salesPrice": 100.0, "productGroup": {"productGroupNumber": 1}});
-    let reply = economic(c, reqwest::Client::new().post(url)).json(&body).send().await.unwrap();
-    assert!(reply.status().is_success(), "creating {number}: {}", reply.text().await.unwrap());
 }
 
 fn failures(db: &Path, job: &str) -> Value {

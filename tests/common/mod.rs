@@ -11,17 +11,25 @@ use importdesk::domain::calendar::{DEFAULT_TZ, DateRange};
 use importdesk::sim::economic::{EconomicOptions, EconomicSim, seeds_from};
 use importdesk::sim::{ManifestCustomer, RunningSim, SimOptions, SimShop, start_with};
 
-/// `importdesk --db DB --config DB/../config.toml`: the simulator takes far more than
-/// e-conomic's real rate, so tests run in seconds.
-pub fn importdesk(db: &Path) -> Command {
+/// e-conomic's rate for most tests: far above the real one, so they run in seconds.
+pub const FAST_RATES: &str = "[rates.economic]\ncalls_per_order = 5.0\nrequests_per_second = 400.0\n";
+
+/// The config file beside the database (mode 0600), written with `rates` unless one is
+/// already there — so a test that wants other rates writes its own first.
+pub fn config_with(db: &Path, rates: &str) -> std::path::PathBuf {
     let config = db.with_file_name("config.toml");
     if !config.exists() {
-        std::fs::write(&config, "[rates.economic]\ncalls_per_order = 5.0\nrequests_per_second = 400.0\n").unwrap();
+        std::fs::write(&config, rates).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
+    config
+}
+
+/// `importdesk --db DB --config …` with the config beside the database.
+pub fn importdesk(db: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_importdesk"));
-    cmd.arg("--db").arg(db).arg("--config").arg(config);
+    cmd.arg("--db").arg(db).arg("--config").arg(config_with(db, FAST_RATES));
     cmd
 }
 
@@ -132,4 +140,21 @@ pub async fn test_with_first_good_order(db: &Path, job: &str, range: DateRange) 
         .iter()
         .any(|o| run(importdesk(db).args(["job", "test", job, "--order", &o.reference])).status.success());
     assert!(tested, "no order of the first page transfers");
+}
+
+/// Creates a product through the simulator's e-conomic REST API, as the customer would.
+pub async fn create_product(c: &ManifestCustomer, number: &str, name: &str) {
+    let url = format!("{}/products", c.accounting_url.trim_end_matches('/'));
+    let body = serde_json::json!({
+        "productNumber": number, "name": name, "salesPrice": 100.0, "productGroup": {"productGroupNumber": 1}
+    });
+    let reply = reqwest::Client::new()
+        .post(url)
+        .header("X-AppSecretToken", &c.app_secret)
+        .header("X-AgreementGrantToken", &c.grant_token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(reply.status().is_success(), "creating {number}: {}", reply.text().await.unwrap());
 }
